@@ -5,7 +5,7 @@ whose computation is split in two explicit passes instead of autodiff:
 
 * ``forward(inputs, training) -> (outputs, cache)`` computes the outputs from float32
   C-contiguous NumPy arrays and returns whatever the backward pass needs in ``cache``.
-* ``backward(dout, cache, need_dinputs=True) -> (dinputs, weight_grads)`` returns the gradient
+* ``backward(dout, cache, need_dinputs=True, from_logits=False) -> (dinputs, weight_grads)`` returns the gradient
   of the loss with respect to the inputs (``None`` when ``need_dinputs`` is False) and a list
   aligned with ``self.weights`` holding the gradient of each weight (``None`` for weights that
   get no gradient, such as BatchNormalization's moving statistics).
@@ -208,8 +208,17 @@ class Layer:
     def forward(self, inputs, training=False):
         raise NotImplementedError(f"{type(self).__name__}.forward")
 
-    def backward(self, dout, cache, need_dinputs=True):
+    def backward(self, dout, cache, need_dinputs=True, from_logits=False):
         raise NotImplementedError(f"{type(self).__name__}.backward")
+
+    def logits_of(self, cache):
+        """The pre-activation array when this layer ends in a sigmoid or softmax, else None.
+
+        Used like TensorFlow's cached `_keras_logits`: binary/categorical cross-entropy on a
+        sigmoid/softmax output is computed from these logits, and the engine then calls
+        ``backward(dlogits, cache, need_dinputs, from_logits=True)`` with the gradient with
+        respect to the logits, which skips the activation's own backward."""
+        return None
 
     def _maybe_build(self, input_shape):
         if not self.built:
