@@ -77,6 +77,19 @@ def to_snake_case(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
 
 
+_LAYER_CLASSES = {}
+
+
+def get_layer_class(class_name):
+    """The Layer subclass registered under `class_name` (every subclass registers itself)."""
+    try:
+        return _LAYER_CLASSES[class_name]
+    except KeyError:
+        raise ValueError(
+            f"Unknown layer class: {class_name!r}. Pass it in `custom_objects`."
+        ) from None
+
+
 class Layer:
     """Base class of every layer. Subclasses implement build/forward/backward.
 
@@ -87,6 +100,10 @@ class Layer:
         input_shape / input_dim / batch_input_shape: accepted on the first layer of a
             Sequential model, as in Keras.
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _LAYER_CLASSES.setdefault(cls.__name__, cls)
 
     def __init__(self, name=None, trainable=True, dtype=None, **kwargs):
         input_shape = kwargs.pop("input_shape", None)
