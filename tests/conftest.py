@@ -233,7 +233,7 @@ class _Act:
         if self.name == "tanh":
             return np.tanh(z)
         if self.name == "sigmoid":
-            return 1 / (1 + np.exp(-z))
+            return 0.5 * (1 + np.tanh(0.5 * z))
         if self.name == "softmax":
             e = np.exp(z - z.max(-1, keepdims=True))
             return e / e.sum(-1, keepdims=True)

@@ -269,6 +269,16 @@ class Trainer:
         return value, grad, from_logits, pgrads
 
     def _train_batch(self, xs, y):
+        loss, y_pred, grads, variables = self._compute_gradients(xs, y)
+        if variables:
+            if not self._optimizer_built:
+                self.optimizer.build(variables)
+                self._optimizer_built = True
+            self.optimizer.apply(grads, variables)
+        return loss, y_pred
+
+    def _compute_gradients(self, xs, y):
+        """(loss, y_pred, grads, trainable variables) of one batch in training mode."""
         engine._clear_losses(self)
         y_pred, entries = self.forward(self._x_input(xs), training=True)
         loss, dpred, from_logits, pgrads = self._compute_loss(y, y_pred, entries)
@@ -284,12 +294,7 @@ class Trainer:
             if id(var) in pgrads:
                 g = g + pgrads[id(var)]
             grads.append(np.ascontiguousarray(g, dtype=np.float32))
-        if variables:
-            if not self._optimizer_built:
-                self.optimizer.build(variables)
-                self._optimizer_built = True
-            self.optimizer.apply(grads, variables)
-        return loss, y_pred
+        return loss, y_pred, grads, variables
 
     def _test_batch(self, xs, y):
         engine._clear_losses(self)
