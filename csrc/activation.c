@@ -122,7 +122,7 @@ static void relu_forward_range(void *p, int64_t begin, int64_t end) {
         float x = c->inp[i];
         float y;
         if (x > c->threshold) y = x < c->max_value ? x : c->max_value;
-        else if (x < c->threshold) y = c->slope * (x - c->threshold);
+        else if (x < c->threshold) y = c->slope * (x - c->threshold) + 0.0f; /* no -0 */
         else y = 0.0f;
         c->out[i] = y;
     }
