@@ -74,6 +74,8 @@ def test_nested_model_is_one_row_and_trainable_column():
     assert " Trainable params: 18 (72.00 B)" in lines
     assert " Non-trainable params: 14 (56.00 B)" in lines
     assert "Trainable" in lines[2]
+    expanded = "\n".join(_lines(m, line_length=88, expand_nested=True))
+    assert "  toy_dense" in expanded and expanded.count("(InputLayer)") == 1
 
 
 def test_optimizer_params_line_after_training():

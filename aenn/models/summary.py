@@ -94,13 +94,13 @@ def _is_chain(model):
     return all(c <= 1 for c in model._consumers.values())
 
 
-def _layer_rows(model, graph_mode, show_trainable):
-    from .functional import _class_name
+def _layer_rows(model, graph_mode, show_trainable, expand_nested=False, depth=0):
+    from .functional import Model, _class_name
 
     rows = []
     for layer in model.layers:
         nodes = model._model_nodes_of(layer) if model._graph_ready else []
-        name = f"{layer.name} ({_class_name(layer)})"
+        name = "  " * depth + f"{layer.name} ({_class_name(layer)})"
         if nodes:
             shapes = [t.shape for t in nodes[0].outbound_tensors]
             shape = _shape_str(shapes[0] if nodes[0].single_output else shapes)
@@ -124,6 +124,9 @@ def _layer_rows(model, graph_mode, show_trainable):
         if show_trainable:
             row.append(("Y" if layer.trainable else "N") if layer.weights else "-")
         rows.append(row)
+        if expand_nested and isinstance(layer, Model) and layer._graph_ready:
+            inner = _layer_rows(layer, graph_mode, show_trainable, True, depth + 1)
+            rows.extend(r for r in inner if not r[0].strip().endswith("(InputLayer)"))
     return rows
 
 
@@ -145,7 +148,7 @@ def summary_lines(model, line_length=None, expand_nested=False, show_trainable=F
         headers.append("Trainable")
         aligns.append("left")
         widths.append(11)
-    rows = _layer_rows(model, graph_mode, show_trainable)
+    rows = _layer_rows(model, graph_mode, show_trainable, expand_nested)
     lines = [f'Model: "{model.name}"']
     lines.append(_rule(widths, "┏", "┳", "┓", "━"))
     lines.extend(_row_lines(headers, widths, aligns, "┃"))
