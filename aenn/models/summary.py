@@ -163,7 +163,7 @@ def summary_lines(model, line_length=None, expand_nested=False, show_trainable=F
     non_trainable = sum(int(np.prod(w.shape)) for w in model.non_trainable_weights)
     opt_count, opt_bytes = 0, 0
     opt = getattr(model, "optimizer", None)
-    show_opt = opt is not None and getattr(model, "_optimizer_built", False)
+    show_opt = opt is not None and model._optimizer_is_built()
     if show_opt:
         for v in getattr(opt, "variables", []) or []:
             arr = np.asarray(getattr(v, "value", v))

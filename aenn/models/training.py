@@ -127,6 +127,14 @@ class Trainer:
             super().add_loss(loss)
 
     # ----- helpers ----------------------------------------------------------------------------
+    def _optimizer_is_built(self):
+        """Whether the optimizer holds its slots (its own `built` flag when it has one, e.g.
+        after `load_model` restored its state; else whether this model built it)."""
+        if self.optimizer is None:
+            return False
+        built = getattr(self.optimizer, "built", None)
+        return bool(built) if built is not None else self._optimizer_built
+
     def _assert_compiled(self, what):
         if not self.compiled:
             raise NotCompiledError(
@@ -271,9 +279,9 @@ class Trainer:
     def _train_batch(self, xs, y):
         loss, y_pred, grads, variables = self._compute_gradients(xs, y)
         if variables:
-            if not self._optimizer_built:
+            if not self._optimizer_is_built():
                 self.optimizer.build(variables)
-                self._optimizer_built = True
+            self._optimizer_built = True
             self.optimizer.apply(grads, variables)
         return loss, y_pred
 
