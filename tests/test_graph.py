@@ -173,3 +173,10 @@ def test_multi_output_graph():
     ya, yb = m.predict(np.ones((5, 4)), verbose=0)
     assert ya.shape == (5, 2) and yb.shape == (5, 3)
     assert m.output_shape == [(None, 2), (None, 3)]
+
+
+def test_calling_model_on_incompatible_tensor():
+    inp = Input(shape=(4,))
+    m = Model(inp, ToyDense(2)(inp))
+    with pytest.raises(ValueError, match=r"expected shape \(None, 4\), found shape \(None, 5\)"):
+        m(Input(shape=(5,)))

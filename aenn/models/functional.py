@@ -192,6 +192,18 @@ class Model(Trainer, Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
+        given = [tuple(input_shape)] if engine._is_shape(input_shape) else [
+            tuple(s) for s in input_shape]
+        if len(given) != len(self._inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self._inputs)} input(s), "
+                             f"received {len(given)}: {given}")
+        for t, shape in zip(self._inputs, given):
+            if len(shape) != len(t.shape) or any(
+                    a is not None and b is not None and a != b
+                    for a, b in zip(t.shape[1:], shape[1:])):
+                raise ValueError(
+                    f"Input {t.name!r} of model {self.name!r} is incompatible with the layer: "
+                    f"expected shape {t.shape}, found shape {shape}")
         shapes = [(None,) + tuple(t.shape[1:]) for t in self._outputs]
         return shapes[0] if self._single_output else shapes
 

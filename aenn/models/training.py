@@ -334,6 +334,16 @@ class Trainer:
         `validation_split` takes the *last* fraction of the samples (before shuffling);
         `shuffle=True` draws a fresh permutation every epoch from a seeded generator, so
         `aenn.utils.set_random_seed(s)` makes runs repeatable. Returns a `History`.
+
+        Data checks (ValueError / TypeError naming the argument and the shapes): x/y sample
+        count mismatch, rank or feature shape different from the model input, non-numeric
+        dtypes (object, complex, strings, datetimes), empty arrays, NaN or inf values in float
+        inputs (an error, not a warning), `batch_size <= 0`, `validation_split` outside [0, 1).
+        Inputs are copied to float32 C-contiguous arrays; the caller's arrays are never changed.
+        `class_weight` / `sample_weight` raise NotImplementedError.
+
+        Differences from Keras: the model reads `layer.trainable` at every step (no recompile
+        needed after freezing); a Sequential model built from data shows batch `None`.
         """
         self._assert_compiled("fit")
         if class_weight is not None:
