@@ -180,3 +180,14 @@ def test_calling_model_on_incompatible_tensor():
     m = Model(inp, ToyDense(2)(inp))
     with pytest.raises(ValueError, match=r"expected shape \(None, 4\), found shape \(None, 5\)"):
         m(Input(shape=(5,)))
+
+
+@pytest.mark.parametrize("cls, expected", [
+    ("Conv2D", "conv2d"), ("Conv2DTranspose", "conv2d_transpose"), ("LeakyReLU", "leaky_re_lu"),
+    ("MaxPooling2D", "max_pooling2d"), ("UpSampling2D", "up_sampling2d"),
+    ("BatchNormalization", "batch_normalization"), ("ReLU", "re_lu"),
+])
+def test_default_names_follow_keras_snake_case(cls, expected):
+    from aenn.layers.layer import to_snake_case
+
+    assert to_snake_case(cls) == expected

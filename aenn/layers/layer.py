@@ -73,8 +73,11 @@ class Variable:
 
 
 def to_snake_case(name):
+    """Keras' rule: Conv2D -> conv2d, Conv2DTranspose -> conv2d_transpose, LeakyReLU ->
+    leaky_re_lu, MaxPooling2D -> max_pooling2d."""
+    name = re.sub(r"\W+", "", name)
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 _LAYER_CLASSES = {}
