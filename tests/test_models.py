@@ -51,7 +51,10 @@ def test_sequential_add_pop():
         m.add("dense")
     with pytest.raises(ValueError, match="first"):
         m.add(Input(shape=(3,)))
+    assert len(m.layers[0]._inbound_nodes) == 1  # the chain is extended, not rebuilt
+    assert m.layers[0].output.shape == (None, 4)
     m.pop()
+    assert not m.built
     with pytest.raises(IndexError):
         m.pop()
 

@@ -72,6 +72,16 @@ class Sequential(Model):
                     "Sequential models, prefer using an `Input(shape)` object as the first layer "
                     "in the model instead.", UserWarning, stacklevel=3)
             self._seq_layers.append(layer)
+            if rebuild and self._graph_ready:
+                # Extend the existing chain instead of calling every layer again.
+                x = layer(self._outputs[0])
+                if isinstance(x, list):
+                    self._seq_layers.pop()
+                    raise ValueError(
+                        f"All layers in a Sequential model should have a single output tensor; "
+                        f"layer {layer.name!r} has {len(x)}. Use the functional API.")
+                self._init_graph(self._inputs[0], x)
+                return
         if rebuild:
             self._maybe_rebuild()
 
@@ -80,7 +90,10 @@ class Sequential(Model):
         if not self._seq_layers:
             raise IndexError("There are no layers in the model.")
         layer = self._seq_layers.pop()
-        if rebuild:
+        if rebuild and self._graph_ready and self._seq_layers:
+            last = self._model_nodes_of(self._seq_layers[-1])[0]
+            self._init_graph(self._inputs[0], last.outbound_tensors[0])
+        elif rebuild:
             self._maybe_rebuild()
         return layer
 
