@@ -191,3 +191,12 @@ def test_default_names_follow_keras_snake_case(cls, expected):
     from aenn.layers.layer import to_snake_case
 
     assert to_snake_case(cls) == expected
+
+
+def test_input_layer_spellings():
+    assert InputLayer(shape=(3,)).batch_shape == (None, 3)
+    assert InputLayer(input_shape=(3,)).batch_shape == (None, 3)
+    assert InputLayer(batch_shape=(2, 3)).batch_shape == (2, 3)
+    assert Input(shape=(None, 3)).shape == (None, None, 3)
+    with pytest.raises(ValueError, match="batch_size"):
+        Input(shape=(3,), batch_size=0)

@@ -104,8 +104,9 @@ class InputLayer(Layer):
         batch_shape = kwargs.pop("batch_shape", None) or kwargs.pop("batch_input_shape", None)
         kwargs.pop("sparse", None)
         kwargs.pop("ragged", None)
-        if kwargs.pop("input_shape", None) is not None and shape is None:
-            raise ValueError("InputLayer: pass `shape=` instead of `input_shape=`.")
+        input_shape = kwargs.pop("input_shape", None)  # tf.keras spelling
+        if shape is None and input_shape is not None:
+            shape = input_shape
         if batch_shape is not None:
             batch_shape = tuple(batch_shape)
             batch_size, shape = batch_shape[0], batch_shape[1:]
