@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import ToyDense, ToyScaleLoss
 
-from aenn.models import Input, InputLayer, Model, Sequential, model_from_config
+from aenn.models import (Input, InputLayer, Model, Sequential, model_from_config,
+                         model_from_json)
 
 
 def test_sequential_with_input_first():
@@ -153,3 +154,9 @@ def test_input_layer_in_sequential_config_first():
     assert layers[0]["class_name"] == "InputLayer"
     assert tuple(layers[0]["config"]["batch_shape"]) == (None, 2)
     assert isinstance(InputLayer.from_config(layers[0]["config"]), InputLayer)
+
+
+def test_to_json_roundtrip():
+    m = Sequential([Input(shape=(3,)), ToyDense(2)])
+    clone = model_from_json(m.to_json())
+    assert isinstance(clone, Sequential) and clone.output_shape == (None, 2)

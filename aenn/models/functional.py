@@ -466,6 +466,31 @@ class Model(Trainer, Layer):
                    outputs[0] if config.get("single_output", len(outputs) == 1) else outputs,
                    name=config.get("name"), trainable=config.get("trainable", True))
 
+    # ----- saving (implemented in aenn.saving) ------------------------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):
+        """Saves the architecture, compile settings, weights and optimizer state to one file."""
+        from .. import saving
+
+        return saving.save_model(self, filepath, overwrite=overwrite,
+                                 include_optimizer=include_optimizer, **kwargs)
+
+    def save_weights(self, filepath, overwrite=True, **kwargs):
+        from .. import saving
+
+        return saving.save_weights(self, filepath, overwrite=overwrite, **kwargs)
+
+    def load_weights(self, filepath, skip_mismatch=False, **kwargs):
+        from .. import saving
+
+        return saving.load_weights(self, filepath, skip_mismatch=skip_mismatch, **kwargs)
+
+    def to_json(self, **kwargs):
+        """The model's architecture as a JSON string (`model_from_json` rebuilds it)."""
+        import json
+
+        return json.dumps({"class_name": _class_name(self), "config": self.get_config()},
+                          **kwargs)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
                 show_trainable=False, layer_range=None):
         """Prints a Keras 3 style table of the layers, their output shapes and parameters."""
@@ -512,3 +537,10 @@ def model_from_config(config, custom_objects=None):
         raise ValueError("`model_from_config` expects a dict with 'class_name' and 'config' keys; "
                          f"received keys {sorted(config)}")
     return deserialize_layer(config, custom_objects)
+
+
+def model_from_json(json_string, custom_objects=None):
+    """Rebuilds a model from `model.to_json()` (weights are not included)."""
+    import json
+
+    return model_from_config(json.loads(json_string), custom_objects=custom_objects)
