@@ -235,6 +235,8 @@ def test_model_add_loss_callable():
     assert m.evaluate(x, x, verbose=0) == pytest.approx(base + 0.5, rel=1e-6)
     with pytest.raises(NotImplementedError, match="Keras 3"):
         m.add_loss(m.output)
+    with pytest.raises(TypeError, match="callable"):
+        m.add_loss(0.3)
 
 
 def test_unbuilt_sequential_fit_and_user_arrays_untouched():

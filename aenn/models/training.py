@@ -121,10 +121,12 @@ class Trainer:
             raise NotImplementedError(
                 "Symbolic `model.add_loss(tensor)` was removed in Keras 3 and is not supported: "
                 "add the loss inside a layer's forward pass instead.")
-        if callable(loss):
-            self._callable_losses.append(loss)
-        else:
-            super().add_loss(loss)
+        if not callable(loss):
+            raise TypeError(
+                f"Model {self.name!r}: `add_loss` expects a zero-argument callable returning a "
+                f"float (e.g. `lambda: 1e-3 * float(np.sum(layer.kernel.value ** 2))`), "
+                f"received {type(loss).__name__}.")
+        self._callable_losses.append(loss)
 
     # ----- helpers ----------------------------------------------------------------------------
     def _optimizer_is_built(self):
