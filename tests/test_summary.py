@@ -105,3 +105,13 @@ def test_format_size():
     assert format_size(0) == "0.00 B"
     assert format_size(4 * 7265) == "28.38 KB"
     assert format_size(3 * 1024 ** 2) == "3.00 MB"
+
+
+def test_real_dense_summaries():
+    core = __import__("pytest").importorskip("aenn.layers.core")
+    ae = Sequential([Input(shape=(784,)), core.Dense(32, activation="relu"),
+                     core.Dense(784, activation="sigmoid")])
+    assert any(l == " Total params: 50,992 (199.19 KB)" for l in _lines(ae))
+    mlp = Sequential([Input(shape=(784,)), core.Dense(64, activation="relu"),
+                      core.Dense(64, activation="relu"), core.Dense(10, activation="softmax")])
+    assert any(l == " Total params: 55,050 (215.04 KB)" for l in _lines(mlp))

@@ -307,3 +307,56 @@ def test_predict_bad_inputs(compiled):
         compiled.predict(np.zeros(8), verbose=0)
     with pytest.raises(ValueError, match="batch_size"):
         compiled.predict(np.zeros((2, 8)), batch_size=1.5, verbose=0)
+
+
+class _ResettingLoss(ToyScaleLoss):
+    """Like layers that reset `_losses` at the start of forward (Dense does)."""
+
+    def forward(self, x, training=False):
+        self._losses = []
+        return super().forward(x, training)
+
+
+def test_shared_layer_losses_of_every_call_are_counted():
+    inp = Input(shape=(3,))
+    pen = _ResettingLoss(0.5)
+    out = pen(ToyDense(3)(pen(inp)))
+    m = Model(inp, out)
+    m.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")
+    x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
+    engine._clear_losses(m)
+    y, entries = m.forward(x, training=True)
+    assert len(pen.losses) == 2
+    h = m.layers[2](x)
+    expected = 0.5 * np.mean(x.astype(np.float64) ** 2) + 0.5 * np.mean(h.astype(np.float64) ** 2)
+    assert sum(pen.losses) == pytest.approx(expected, rel=1e-5)
+    _check_grads_fd(m, x, x)
+
+
+def test_layers_handling_their_own_activity_regularizer_are_not_counted_twice():
+    class SelfReg(ToyDense):
+        handles_activity_regularizer = True
+
+    inp = Input(shape=(3,))
+    layer = SelfReg(3, activity_regularizer=regularizers.L2(1.0))
+    m = Model(inp, layer(inp))
+    m.forward(np.ones((2, 3), np.float32))
+    assert layer.losses == []  # the engine left it to the layer
+
+
+def test_real_dense_autoencoder():
+    core = pytest.importorskip("aenn.layers.core")
+    aenn_random.set_global_seed(0)
+    x = _data(64, 16)
+    inp = Input(shape=(16,))
+    code = core.Dense(8, activation="tanh")(inp)
+    out = core.Dense(16, activation="sigmoid")(code)
+    m = Model(inp, out)
+    m.compile(optimizer=optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy")
+    engine._clear_losses(m)
+    y_pred, entries = m.forward(x, training=True)
+    assert m._output_logits(entries)[1] == "sigmoid"  # TF logits path is taken
+    _check_grads_fd(m, x[:4], x[:4])
+    first = m.evaluate(x, x, verbose=0)
+    m.fit(x, x, epochs=30, batch_size=16, verbose=0)
+    assert m.evaluate(x, x, verbose=0) < first - 0.02

@@ -104,6 +104,11 @@ class Layer:
             Sequential model, as in Keras.
     """
 
+    # The model engine applies `activity_regularizer` to the layer's output (penalty / batch
+    # size added to the loss, its gradient added to the output gradient). A layer that does
+    # this itself inside forward/backward sets this to True so it is not counted twice.
+    handles_activity_regularizer = False
+
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
         _LAYER_CLASSES.setdefault(cls.__name__, cls)

@@ -299,14 +299,20 @@ class Model(Trainer, Layer):
             layer = node.layer
             xs = [values[id(t)] for t in node.inbound_tensors]
             node_training = node.call_kwargs.get("training", training)
-            n_losses = len(layer._losses)
-            y, cache = layer.forward(xs[0] if node.single_input else xs,
-                                     training=bool(node_training))
+            # Collect this call's losses apart, so a layer that resets `_losses` in forward
+            # does not drop the losses of its earlier calls in the same pass.
+            earlier, layer._losses = layer._losses, []
+            try:
+                y, cache = layer.forward(xs[0] if node.single_input else xs,
+                                         training=bool(node_training))
+            finally:
+                node_losses, layer._losses = layer._losses, earlier
             ys = [y] if node.single_output else list(y)
-            if layer.activity_regularizer is not None:
+            if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
                 for yy in ys:
-                    layer._losses.append(float(layer.activity_regularizer(yy)) / yy.shape[0])
-            added = len(layer._losses) > n_losses
+                    node_losses.append(float(layer.activity_regularizer(yy)) / yy.shape[0])
+            layer._losses = earlier + list(node_losses)
+            added = bool(node_losses)
             if isinstance(layer, Model):
                 added = added or any(e.added_loss for e in cache)
             entries.append(_Entry(cache, ys, added))
@@ -343,7 +349,7 @@ class Model(Trainer, Layer):
                 continue
             node_douts = [np.zeros_like(y) if d is None else d
                           for d, y in zip(node_douts, entry.outputs)]
-            if layer.activity_regularizer is not None:
+            if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
                 reg = layer.activity_regularizer
                 node_douts = [d + reg.grad(y) / y.shape[0]
                               for d, y in zip(node_douts, entry.outputs)]
@@ -370,7 +376,8 @@ class Model(Trainer, Layer):
         if not self._single_output or self._consumers.get(id(self._outputs[0])):
             return None, None
         node = self._outputs[0].node
-        if node not in self._nodes or node.layer.activity_regularizer is not None:
+        if node not in self._nodes or (node.layer.activity_regularizer is not None
+                                       and not node.layer.handles_activity_regularizer):
             return None, None
         entry = entries[self._nodes.index(node)]
         layer = node.layer
