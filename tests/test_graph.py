@@ -200,3 +200,28 @@ def test_input_layer_spellings():
     assert Input(shape=(None, 3)).shape == (None, None, 3)
     with pytest.raises(ValueError, match="batch_size"):
         Input(shape=(3,), batch_size=0)
+
+
+def test_real_merge_and_reshape_layers_in_a_graph():
+    core = pytest.importorskip("aenn.layers.core")
+    merging = pytest.importorskip("aenn.layers.merging")
+    inp = Input(shape=(2, 3))
+    flat = core.Flatten()(inp)
+    a = core.Dense(4, activation="tanh")(flat)
+    b = core.Dense(4, activation="tanh")(flat)
+    cat = merging.Concatenate()([a, merging.Add()([a, b])])
+    out = core.Reshape((2, 4))(cat)
+    m = Model(inp, out)
+    assert m.output_shape == (None, 2, 4)
+    x = np.random.default_rng(0).normal(size=(3, 2, 3)).astype(np.float32)
+    y, cache = m.forward(x)
+    dx, wg = m.backward(np.ones_like(y), cache)
+    assert dx.shape == x.shape and all(g is not None for g in wg)
+    # numeric check of d(sum y)/dx at one entry
+    eps = 1e-2
+    x2 = x.copy()
+    x2[0, 1, 2] += eps
+    x3 = x.copy()
+    x3[0, 1, 2] -= eps
+    num = (m.forward(x2)[0].sum() - m.forward(x3)[0].sum()) / (2 * eps)
+    assert dx[0, 1, 2] == pytest.approx(num, rel=2e-2, abs=1e-3)
