@@ -123,7 +123,7 @@ def _npz_bytes(arrays):
 
 def _weights_payload(model, include_optimizer):
     weights = list(model.weights)
-    arrays = {f"w{i:04d}": np.ascontiguousarray(_value(v)) for i, v in enumerate(weights)}
+    arrays = {f"w{i:04d}": np.array(_value(v), order="C") for i, v in enumerate(weights)}
     manifest = [
         {"path": getattr(v, "path", f"weight_{i}"), "shape": list(_value(v).shape)}
         for i, v in enumerate(weights)
@@ -133,7 +133,7 @@ def _weights_payload(model, include_optimizer):
     if include_optimizer and optimizer is not None and getattr(optimizer, "built", True):
         opt_vars = list(getattr(optimizer, "variables", None) or [])
         for i, v in enumerate(opt_vars):
-            arrays[f"o{i:04d}"] = np.ascontiguousarray(_value(v))
+            arrays[f"o{i:04d}"] = np.array(_value(v), order="C")
         opt_count = len(opt_vars)
     return arrays, manifest, opt_count
 
