@@ -179,7 +179,7 @@ def save_model(model, filepath, overwrite=True, include_optimizer=True):
         raise FileExistsError(f"{filepath} exists and overwrite=False.")
     arrays, manifest, opt_count = _weights_payload(model, include_optimizer)
     config = {
-        "class_name": type(model).__name__,
+        "class_name": "Functional" if type(model).__name__ == "Model" else type(model).__name__,
         "config": model.get_config(),
         "compile_config": _compile_config(model),
         "weights": manifest,

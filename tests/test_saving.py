@@ -209,3 +209,33 @@ def test_load_weights_corrupted(tmp_path):
     (tmp_path / "k.weights.h5").write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 64)
     with pytest.raises(ValueError, match="HDF5"):
         saving.load_weights(FakeModel(), tmp_path / "k.weights.h5")
+
+
+def test_end_to_end_with_engine(tmp_path):
+    """Real engine (test stand-in layers from conftest): fit with callbacks, save, load."""
+    models = pytest.importorskip("aenn.models")
+    from conftest import ToyDense
+
+    from aenn.callbacks.csv_logger import CSVLogger
+    from aenn.callbacks.early_stopping import EarlyStopping
+
+    inp = models.Input(shape=(4,))
+    out = ToyDense(3, activation="tanh")(inp)
+    out = ToyDense(4)(out)
+    model = models.Model(inp, out)
+    model.compile(optimizer="adam", loss="mse")
+    x = np.random.default_rng(0).normal(size=(16, 4)).astype(np.float32)
+    stop = EarlyStopping(monitor="loss", patience=1, restore_best_weights=True)
+    hist = model.fit(x, x, epochs=3, batch_size=8, verbose=0,
+                     callbacks=[stop, CSVLogger(str(tmp_path / "log.csv"))])
+    assert len(hist.history["loss"]) >= 1
+    assert open(tmp_path / "log.csv").readline().strip() == "epoch,loss,val_loss"
+    saving.save_model(model, tmp_path / "m.aenn")
+    loaded = saving.load_model(tmp_path / "m.aenn",
+                               custom_objects={"ToyDense": ToyDense}, compile=False)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), loaded.predict(x, verbose=0))
+    saving.save_weights(model, tmp_path / "w.weights.h5")
+    saving.load_weights(loaded, tmp_path / "w.weights.h5")
+    compiled = saving.load_model(tmp_path / "m.aenn", custom_objects={"ToyDense": ToyDense})
+    assert compiled.compiled
+    assert np.isfinite(compiled.evaluate(x, x, verbose=0))
