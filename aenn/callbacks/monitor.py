@@ -17,42 +17,7 @@ from __future__ import annotations
 import math
 import warnings
 
-try:  # the engine branch provides the base class
-    from .callback import Callback
-except ImportError:  # pragma: no cover - only while the engine branch is not merged
-    class Callback:
-        """Minimal stand-in for aenn.callbacks.callback.Callback (Keras API)."""
-
-        def __init__(self):
-            self.params = None
-            self._model = None
-
-        def set_params(self, params):
-            self.params = params
-
-        def set_model(self, model):
-            self._model = model
-
-        @property
-        def model(self):
-            return self._model
-
-        def on_batch_begin(self, batch, logs=None): pass
-        def on_batch_end(self, batch, logs=None): pass
-        def on_epoch_begin(self, epoch, logs=None): pass
-        def on_epoch_end(self, epoch, logs=None): pass
-        def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs)
-        def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs)
-        def on_test_batch_begin(self, batch, logs=None): pass
-        def on_test_batch_end(self, batch, logs=None): pass
-        def on_predict_batch_begin(self, batch, logs=None): pass
-        def on_predict_batch_end(self, batch, logs=None): pass
-        def on_train_begin(self, logs=None): pass
-        def on_train_end(self, logs=None): pass
-        def on_test_begin(self, logs=None): pass
-        def on_test_end(self, logs=None): pass
-        def on_predict_begin(self, logs=None): pass
-        def on_predict_end(self, logs=None): pass
+from .callback import Callback
 
 
 # Metric names (without the `val_` prefix) whose larger values are better.
