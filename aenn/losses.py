@@ -304,7 +304,7 @@ class SparseCategoricalCrossentropy(Loss):
             bad = ~np.isfinite(labels) | (labels != np.round(labels))
             if bad.any():
                 raise ValueError(f"{self.name}: expected integer class indices in `y_true`, "
-                                 f"received the non-integer value {labels[bad].flat[0]!r}")
+                                 f"received the non-integer value {float(labels[bad].flat[0])!r}")
         classes = yp.shape[-1]
         if labels.size:
             lo, hi = labels.min(), labels.max()
