@@ -45,7 +45,7 @@ def test_activation_layer(name):
 def test_logits(name):
     layer = Activation(name)
     x, dy = x_and_dy()
-    y, cache = layer.forward(x)
+    _, cache = layer.forward(x)
     np.testing.assert_array_equal(layer.logits_of(cache), x)
     dx, _ = layer.backward(dy, cache, from_logits=True)
     np.testing.assert_array_equal(dx, dy)  # dout is already wrt the pre-activation

@@ -77,14 +77,14 @@ def test_clipping():
     """BCE clips p to [1e-7, 1 - 1e-7] (gradient 0 outside); CCE renormalises first."""
     y = np.array([[1.0, 0.0, 1.0, 0.0]], np.float32)
     p = np.array([[0.0, 1.0, 1.0, 0.0]], np.float32)
-    values, loss, grad = c_loss(y, p, KINDS["binary_crossentropy"])
+    _, loss, grad = c_loss(y, p, KINDS["binary_crossentropy"])
     eps, hi = np.float32(1e-7), np.float32(1) - np.float32(1e-7)  # hi = 0.99999988
     expected = (-np.log(eps) - np.log(np.float32(1) - hi) - np.log(hi) - np.log(1 - eps)) / 4
     np.testing.assert_allclose(loss, expected, rtol=1e-5)
     np.testing.assert_array_equal(grad, 0)
     yc = np.array([[0.0, 1.0, 0.0]], np.float32)
     pc = np.array([[2.0, 6.0, 0.0]], np.float32)  # renormalised to (0.25, 0.75, 0)
-    values, loss, grad = c_loss(yc, pc, KINDS["categorical_crossentropy"])
+    _, loss, _ = c_loss(yc, pc, KINDS["categorical_crossentropy"])
     np.testing.assert_allclose(loss, -np.log(0.75), rtol=1e-6)
 
 

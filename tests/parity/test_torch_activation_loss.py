@@ -10,7 +10,7 @@ import pytest
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
 
-from aenn import activations, losses  # noqa: E402
+from aenn import activations, losses
 
 TORCH_ACT = {
     "linear": lambda t: t * 1.0,
