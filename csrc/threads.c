@@ -77,7 +77,8 @@ static pool_t pool;
 static int pool_initialised = 0;
 
 typedef struct {
-    int index; /* 1..AENN_MAX_THREADS-1 */
+    int index;              /* 1..AENN_MAX_THREADS-1 */
+    uint64_t start_generation; /* the job counter when the worker was created */
 } worker_arg_t;
 static worker_arg_t worker_args[AENN_MAX_THREADS];
 
@@ -93,10 +94,10 @@ static void *worker_main(void *p)
 #endif
 {
     int index = ((worker_arg_t *)p)->index;
-    uint64_t seen = 0;
+    /* Jobs posted after creation count, even those posted before this thread first runs. */
+    uint64_t seen = ((worker_arg_t *)p)->start_generation;
     ftz_enter(); /* workers keep FTZ/DAZ for their whole life */
     mutex_lock(&pool.lock);
-    seen = pool.generation;
     for (;;) {
         while (pool.generation == seen) cond_wait(&pool.work_ready, &pool.lock);
         seen = pool.generation;
@@ -141,6 +142,9 @@ int aenn_set_num_threads(int n) {
     while (pool.started < n - 1) {
         int index = pool.started + 1;
         worker_args[index].index = index;
+        mutex_lock(&pool.lock);
+        worker_args[index].start_generation = pool.generation;
+        mutex_unlock(&pool.lock);
 #ifdef _WIN32
         HANDLE h = CreateThread(NULL, 0, worker_main, &worker_args[index], 0, NULL);
         if (h == NULL) break;
