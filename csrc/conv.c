@@ -41,6 +41,13 @@ static inline void axpy(float *restrict y, float a, const float *restrict x, int
     for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
 }
 
+/* sum_i a[i] * b[i], in index order */
+static inline float dot(const float *restrict a, const float *restrict b, int64_t n) {
+    float s = 0.0f;
+    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
+    return s;
+}
+
 /* Rows handed to one thread at least: about 64k multiply-adds per thread. */
 static int64_t min_rows(int64_t work_per_row) {
     int64_t m = 65536 / (work_per_row > 0 ? work_per_row : 1);
@@ -84,7 +91,9 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                     if (iw >= v->W) break;
                     const float *x = c->x + ((b * v->H + ih) * v->W + iw) * M;
                     const float *w = c->w + (u * v->KW + t) * M * N;
-                    for (int64_t m = 0; m < M; m++) axpy(y, x[m], w + m * N, N);
+                    if (N == 1) y[0] += dot(x, w, M); /* single output channel */
+                    else
+                        for (int64_t m = 0; m < M; m++) axpy(y, x[m], w + m * N, N);
                 }
             }
         }
@@ -131,7 +140,9 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
                     if (ow >= v->OW) continue;
                     const float *dy = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
                     const float *wt = c->wt + (u * v->KW + t) * N * M;
-                    for (int64_t n = 0; n < N; n++) axpy(dx, dy[n], wt + n * M, M);
+                    if (M == 1) dx[0] += dot(dy, wt, N); /* single input channel */
+                    else
+                        for (int64_t n = 0; n < N; n++) axpy(dx, dy[n], wt + n * M, M);
                 }
             }
         }
@@ -178,7 +189,9 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                         if (iw >= v->W) break;
                         const float *x = c->x + ((b * v->H + ih) * v->W + iw) * M;
                         float *p = part + (u * v->KW + t) * M * N;
-                        for (int64_t m = 0; m < M; m++) axpy(p + m * N, x[m], dy, N);
+                        if (N == 1) axpy(p, dy[0], x, M); /* p is (M,1): contiguous in m */
+                        else
+                            for (int64_t m = 0; m < M; m++) axpy(p + m * N, x[m], dy, N);
                     }
                 }
             }
