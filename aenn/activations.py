@@ -11,9 +11,26 @@ from . import _core
 from .reference.activation import KINDS, NEEDS_OUT
 
 __all__ = [
-    "Activation", "get", "serialize", "deserialize", "linear", "relu", "sigmoid", "tanh",
-    "softmax", "leaky_relu", "elu", "selu", "softplus", "softsign", "hard_sigmoid", "gelu",
-    "silu", "swish", "exponential", "relu6",
+    "Activation",
+    "deserialize",
+    "elu",
+    "exponential",
+    "gelu",
+    "get",
+    "hard_sigmoid",
+    "leaky_relu",
+    "linear",
+    "relu",
+    "relu6",
+    "selu",
+    "serialize",
+    "sigmoid",
+    "silu",
+    "softmax",
+    "softplus",
+    "softsign",
+    "swish",
+    "tanh",
 ]
 
 _ALIASES = {"swish": "silu", None: "linear", "None": "linear"}

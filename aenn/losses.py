@@ -17,12 +17,32 @@ from . import _core
 from .reference.loss import KINDS as _KINDS
 
 __all__ = [
-    "Loss", "LossFunctionWrapper", "BinaryCrossentropy", "CategoricalCrossentropy",
-    "SparseCategoricalCrossentropy", "MeanSquaredError", "MeanAbsoluteError", "KLDivergence",
-    "Huber", "get", "serialize", "deserialize", "binary_crossentropy",
-    "categorical_crossentropy", "sparse_categorical_crossentropy", "mean_squared_error",
-    "mean_absolute_error", "kl_divergence", "huber", "mse", "mae", "kld", "MSE", "MAE", "KLD",
+    "KLD",
+    "MAE",
+    "MSE",
+    "BinaryCrossentropy",
+    "CategoricalCrossentropy",
+    "Huber",
+    "KLDivergence",
+    "Loss",
+    "LossFunctionWrapper",
+    "MeanAbsoluteError",
+    "MeanSquaredError",
+    "SparseCategoricalCrossentropy",
+    "binary_crossentropy",
+    "categorical_crossentropy",
+    "deserialize",
+    "get",
+    "huber",
+    "kl_divergence",
+    "kld",
     "kullback_leibler_divergence",
+    "mae",
+    "mean_absolute_error",
+    "mean_squared_error",
+    "mse",
+    "serialize",
+    "sparse_categorical_crossentropy",
 ]
 
 _REDUCTIONS = ("sum_over_batch_size", "sum", "mean", "none", None, "auto")
@@ -304,7 +324,7 @@ class SparseCategoricalCrossentropy(Loss):
             bad = ~np.isfinite(labels) | (labels != np.round(labels))
             if bad.any():
                 raise ValueError(f"{self.name}: expected integer class indices in `y_true`, "
-                                 f"received the non-integer value {labels[bad].flat[0]!r}")
+                                 f"received the non-integer value {float(labels[bad].flat[0])!r}")
         classes = yp.shape[-1]
         if labels.size:
             lo, hi = labels.min(), labels.max()

@@ -109,7 +109,7 @@ def sparse_cce_forward(labels, y_pred, from_logits):
 
 def sparse_cce_backward(labels, y_pred, from_logits):
     p = y_pred
-    n, c = p.shape
+    n = p.shape[0]
     onehot = np.zeros_like(p)
     onehot[np.arange(n), labels] = 1
     if from_logits:
