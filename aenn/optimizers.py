@@ -204,13 +204,17 @@ class Optimizer:
                  global_clipnorm=None, name=None, **kwargs):
         if "lr" in kwargs:
             learning_rate = kwargs.pop("lr")
-        for k in ("use_ema", "ema_momentum", "ema_overwrite_frequency", "loss_scale_factor",
-                  "gradient_accumulation_steps", "jit_compile", "is_legacy_optimizer"):
-            if k in kwargs and kwargs[k] not in (None, False, 0.99, 1, True if k == "jit_compile"
-                                                 else None):
-                raise NotImplementedError(f"{type(self).__name__}: argument `{k}` is not "
-                                          "supported by aenn")
-            kwargs.pop(k, None)
+        if "decay" in kwargs:
+            raise ValueError("Argument `decay` is no longer supported. Use a learning-rate "
+                             "schedule (aenn.optimizers.schedules) instead.")
+        unsupported = {"use_ema": False, "loss_scale_factor": None,
+                       "gradient_accumulation_steps": None}
+        for key, default in unsupported.items():
+            if kwargs.pop(key, default) not in (default,):
+                raise NotImplementedError(f"{type(self).__name__}: argument `{key}` is not "
+                                          "supported by aenn.")
+        for key in ("ema_momentum", "ema_overwrite_frequency", "jit_compile"):
+            kwargs.pop(key, None)
         if kwargs:
             raise TypeError(f"{type(self).__name__}: unrecognized keyword arguments: "
                             f"{sorted(kwargs)}")
