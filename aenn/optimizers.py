@@ -199,6 +199,7 @@ class Optimizer:
 
     _kind = None
     _slot_names = ()
+    _slots_grouped = False  # Keras' RMSprop lists its slots grouped by kind, not interleaved
 
     def __init__(self, learning_rate=0.001, weight_decay=None, clipnorm=None, clipvalue=None,
                  global_clipnorm=None, name=None, **kwargs):
@@ -276,9 +277,16 @@ class Optimizer:
         out = [self._iterations]
         if self._lr_var is not None:
             out.append(self._lr_var)
-        for slots in self._slots:
-            out.extend(slots)
-        return out
+        if self._slots_grouped:  # all first slots, then all second slots, ...
+            for j in range(self._num_slots()):
+                out.extend(slots[j] for slots in self._slots)
+        else:
+            for slots in self._slots:
+                out.extend(slots)
+        return out + self._extra_variables()
+
+    def _extra_variables(self):
+        return []
 
     # ----- build / apply ---------------------------------------------------------------------
     def _num_slots(self):
@@ -466,6 +474,7 @@ class RMSprop(Optimizer):
 
     _kind = _RMSPROP
     _slot_names = ("velocity", "momentum", "average_gradient")
+    _slots_grouped = True
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7,
                  centered=False, name="rmsprop", **kwargs):
@@ -550,11 +559,12 @@ class Nadam(Optimizer):
         self.epsilon = _check_float("epsilon", epsilon, 0.0)
         self._u_product = OptimizerVariable(np.float32(1.0), "u_product")
 
-    @property
-    def variables(self):
-        out = super().variables
-        return out[:2 if self._lr_var is not None else 1] + [self._u_product] + out[
-            2 if self._lr_var is not None else 1:]
+    def build(self, variables):
+        super().build(variables)
+        self._u_product.value[...] = 1.0
+
+    def _extra_variables(self):
+        return [self._u_product]
 
     def _u(self, step):
         f = np.float32

@@ -66,7 +66,7 @@ def get_global_seed():
 
 def _check_int_seed(seed):
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(
+        raise ValueError(  # noqa: TRY004 (Keras raises ValueError)
             "Invalid value for argument `seed`: expected None, an integer or a SeedGenerator, "
             f"received seed={seed!r}"
         )

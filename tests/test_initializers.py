@@ -129,7 +129,7 @@ def test_get_and_config():
     assert rn.get_config() == {"mean": 1.0, "stddev": 2.0, "seed": 4}
     vs = I.VarianceScaling(2.0, "fan_out", "uniform", seed=1)
     assert I.VarianceScaling.from_config(vs.get_config()).mode == "fan_out"
-    fn = lambda shape, dtype=None: np.zeros(shape, np.float32)  # noqa: E731
+    fn = lambda shape, dtype=None: np.zeros(shape, np.float32)
     assert I.get(fn) is fn
     with pytest.raises(ValueError):
         I.get("foo")

@@ -87,6 +87,14 @@ def test_variables_count():
     r = O.RMSprop(momentum=0.5, centered=True)
     r.build(vs)
     assert sum(np.size(v.value) for v in r.variables) == 3 * n + 2
+    # Keras' RMSprop lists velocities, then momentums, then average gradients
+    assert [v.name.rsplit("_", 1)[-1] for v in r.variables[2:]] == [
+        "velocity", "velocity", "momentum", "momentum", "gradient", "gradient"]
+    assert [v.name.rsplit("_", 1)[-1] for v in adam.variables[2:]] == [
+        "momentum", "velocity", "momentum", "velocity"]
+    nadam = O.Nadam()
+    nadam.build(vs)
+    assert nadam.variables[-1].name == "u_product" and len(nadam.variables) == 7
 
 
 def test_state_restore_via_variables():
