@@ -237,6 +237,45 @@ class Layer:
         respect to the logits, which skips the activation's own backward."""
         return None
 
+    # ----- graph connectivity (filled by aenn.models.engine) --------------------------------
+    def _first_node(self, what):
+        if not self._inbound_nodes:
+            raise AttributeError(
+                f"Layer {self.name!r} has no `{what}`: it has never been called on a symbolic "
+                "tensor (an `Input` or another layer's output)."
+            )
+        return self._inbound_nodes[0]
+
+    @property
+    def input(self):
+        """The input KerasTensor(s) of the layer's first call."""
+        node = self._first_node("input")
+        return node.inbound_tensors[0] if node.single_input else list(node.inbound_tensors)
+
+    @property
+    def output(self):
+        """The output KerasTensor(s) of the layer's first call."""
+        node = self._first_node("output")
+        return node.outbound_tensors[0] if node.single_output else list(node.outbound_tensors)
+
+    def get_input_at(self, node_index):
+        node = self._inbound_nodes[node_index]
+        return node.inbound_tensors[0] if node.single_input else list(node.inbound_tensors)
+
+    def get_output_at(self, node_index):
+        node = self._inbound_nodes[node_index]
+        return node.outbound_tensors[0] if node.single_output else list(node.outbound_tensors)
+
+    @property
+    def input_shape(self):
+        x = self.input
+        return [t.shape for t in x] if isinstance(x, list) else x.shape
+
+    @property
+    def output_shape(self):
+        y = self.output
+        return [t.shape for t in y] if isinstance(y, list) else y.shape
+
     def _maybe_build(self, input_shape):
         if not self.built:
             self.build(input_shape)

@@ -1,0 +1,502 @@
+"""The functional Model: a DAG of layer calls, run forward and backward in topological order.
+
+A Model is itself a Layer (``forward`` / ``backward`` with a cache), so models nest: calling
+an encoder model on a KerasTensor adds one node to the outer graph, and the outer backward pass
+calls the encoder's backward.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import naming
+from ..layers.layer import Layer, get_layer_class
+from . import engine
+from .engine import InputLayer, KerasTensor
+from .training import Trainer
+
+
+class _Entry:
+    """What the forward pass keeps per node: the layer's cache, its outputs, losses it added."""
+
+    __slots__ = ("cache", "outputs", "added_loss")
+
+    def __init__(self, cache, outputs, added_loss):
+        self.cache = cache
+        self.outputs = outputs
+        self.added_loss = added_loss
+
+
+def _accumulate(store, key, value):
+    # Out of place: a layer may hand back an array it does not own (e.g. dout itself).
+    prev = store.get(key)
+    store[key] = value if prev is None else prev + value
+
+
+class Model(Trainer, Layer):
+    """A model grouping layers into a graph with training and inference features.
+
+    Built functionally from symbolic tensors:
+
+    ```python
+    inputs = aenn.Input(shape=(784,))
+    encoded = Dense(32, activation="relu")(inputs)
+    decoded = Dense(784, activation="sigmoid")(encoded)
+    autoencoder = aenn.Model(inputs, decoded)
+    ```
+
+    Args:
+        inputs: a KerasTensor from `Input` (or a list of them); intermediate tensors work too.
+        outputs: the output KerasTensor (or a list of them).
+        name: the model's name (default "functional", made unique).
+    """
+
+    _default_name = "functional"
+
+    def __init__(self, inputs=None, outputs=None, name=None, trainable=True, **kwargs):
+        if inputs is None or outputs is None:
+            raise ValueError(
+                "Invalid arguments for `Model`: pass symbolic `inputs` and `outputs`, e.g. "
+                "`Model(inputs, outputs)` (subclassed models are not supported by aenn); "
+                f"received inputs={inputs!r}, outputs={outputs!r}"
+            )
+        Layer.__init__(self, name=name or naming.unique_name(self._default_name),
+                       trainable=trainable, **kwargs)
+        Trainer.__init__(self)
+        self._init_graph(inputs, outputs)
+
+    # ----- graph ------------------------------------------------------------------------------
+    def _init_graph(self, inputs, outputs):
+        flat_in, self._single_input = engine._flatten(inputs)
+        flat_out, self._single_output = engine._flatten(outputs)
+        for argname, tensors in (("inputs", flat_in), ("outputs", flat_out)):
+            if not tensors:
+                raise ValueError(f"Invalid value for argument `{argname}`: received an empty list.")
+            for t in tensors:
+                if not isinstance(t, KerasTensor):
+                    raise TypeError(
+                        f"Invalid value for argument `{argname}`: expected KerasTensors (from "
+                        f"`aenn.Input` or a layer call), received {type(t).__name__}: {t!r}"
+                    )
+        self._inputs = flat_in
+        self._outputs = flat_out
+        input_ids = {id(t) for t in flat_in}
+        nodes, seen = [], set()
+
+        def visit(tensor):
+            if id(tensor) in input_ids:
+                return
+            node = tensor.node
+            if id(node) in seen:
+                return
+            if node.is_input:
+                raise ValueError(
+                    f"Graph disconnected: cannot obtain the value of tensor {tensor} (input "
+                    f"{node.layer.name!r}) which is not among the model's `inputs`."
+                )
+            for t in node.inbound_tensors:
+                visit(t)
+            seen.add(id(node))
+            nodes.append(node)
+
+        for t in flat_out:
+            visit(t)
+        self._nodes = nodes
+        self._node_ids = {id(n) for n in nodes}
+        layers = []
+        for t in flat_in:
+            if t.node.is_input and t.node.layer not in layers:
+                layers.append(t.node.layer)
+        for n in nodes:
+            if not any(n.layer is l for l in layers):
+                layers.append(n.layer)
+        self._graph_layers = layers
+        consumers = {}
+        for n in nodes:
+            for t in n.inbound_tensors:
+                consumers[id(t)] = consumers.get(id(t), 0) + 1
+        self._consumers = consumers
+        self.built = True
+
+    @property
+    def _graph_ready(self):
+        return getattr(self, "_nodes", None) is not None
+
+    @property
+    def layers(self):
+        return list(self._graph_layers)
+
+    def _sublayers(self):
+        return self.layers
+
+    @property
+    def inputs(self):
+        return list(self._inputs)
+
+    @property
+    def outputs(self):
+        return list(self._outputs)
+
+    @property
+    def input(self):
+        self._require_graph("input")
+        return self._inputs[0] if self._single_input else list(self._inputs)
+
+    @property
+    def output(self):
+        self._require_graph("output")
+        return self._outputs[0] if self._single_output else list(self._outputs)
+
+    @property
+    def input_shape(self):
+        shapes = [t.shape for t in self.inputs]
+        return shapes[0] if self._single_input else shapes
+
+    @property
+    def output_shape(self):
+        shapes = [t.shape for t in self.outputs]
+        return shapes[0] if self._single_output else shapes
+
+    def _require_graph(self, what):
+        if not self._graph_ready:
+            raise ValueError(
+                f"Model {self.name!r} has no `{what}` yet: it is not built. Call it on data or "
+                "give it an Input first."
+            )
+
+    def _model_nodes_of(self, layer):
+        """The nodes of `layer` that belong to this model's graph, in call order."""
+        if isinstance(layer, InputLayer):
+            return list(layer._inbound_nodes[:1])
+        return [n for n in layer._inbound_nodes if id(n) in self._node_ids]
+
+    def get_layer(self, name=None, index=None):
+        """A layer of the model by `name` or by `index` into `model.layers`."""
+        if (name is None) == (index is None):
+            raise ValueError("Provide exactly one of `name` or `index` to `get_layer`; received "
+                             f"name={name!r}, index={index!r}")
+        layers = self.layers
+        if index is not None:
+            if not -len(layers) <= index < len(layers):
+                raise ValueError(f"Was asked to retrieve layer at index {index} but model "
+                                 f"{self.name!r} only has {len(layers)} layers.")
+            return layers[index]
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"No such layer: {name}. Existing layers are: "
+                         f"{[l.name for l in layers]}.")
+
+    # ----- Layer API --------------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        shapes = [(None,) + tuple(t.shape[1:]) for t in self._outputs]
+        return shapes[0] if self._single_output else shapes
+
+    @property
+    def weights(self):
+        out, seen = [], set()
+        for layer in self.layers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self.weights if w.trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self.weights if not w.trainable]
+
+    trainable_variables = trainable_weights
+    non_trainable_variables = non_trainable_weights
+    variables = weights
+
+    def count_params(self):
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on model {self.name!r}, but the model isn't "
+                "built. Build it by calling it on data or starting it with an `Input`."
+            )
+        return int(sum(int(np.prod(w.shape)) for w in self.weights))
+
+    def get_weights(self):
+        return [w.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"Model {self.name!r}: you called `set_weights(weights)` with a list of "
+                f"{len(weights)} arrays, but the model has {len(own)} weights "
+                f"({[w.path for w in own]})."
+            )
+        for var, value in zip(own, weights):
+            if np.shape(value) != var.shape:
+                raise ValueError(
+                    f"Model {self.name!r}: weight `{var.path}` of layer {var.layer.name!r} has "
+                    f"shape {var.shape}, but the provided array has shape {np.shape(value)}."
+                )
+        for var, value in zip(own, weights):
+            var.assign(value)
+
+    @property
+    def losses(self):
+        """Losses of the last forward pass (add_loss, activity penalties) plus current weight
+        penalties and the values of `model.add_loss(callable)` losses."""
+        out = []
+        for layer in self._unique_leaf_layers():
+            out.extend(layer.losses)
+        out.extend(self._weight_penalties()[0])
+        out.extend(float(fn()) for fn in self._callable_losses)
+        return out
+
+    def _unique_leaf_layers(self):
+        out, seen = [], set()
+
+        def walk(layer):
+            if id(layer) in seen:
+                return
+            seen.add(id(layer))
+            if isinstance(layer, Model):
+                for sub in layer.layers:
+                    walk(sub)
+            else:
+                out.append(layer)
+
+        for layer in self.layers:
+            walk(layer)
+        return out
+
+    # ----- forward / backward -----------------------------------------------------------------
+    def forward(self, inputs, training=False):
+        self._require_graph("forward")
+        flat, _ = engine._flatten(inputs)
+        if len(flat) != len(self._inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self._inputs)} input(s), but it "
+                             f"received {len(flat)} input arrays.")
+        values = {id(t): x for t, x in zip(self._inputs, flat)}
+        entries = []
+        for node in self._nodes:
+            layer = node.layer
+            xs = [values[id(t)] for t in node.inbound_tensors]
+            node_training = node.call_kwargs.get("training", training)
+            n_losses = len(layer._losses)
+            y, cache = layer.forward(xs[0] if node.single_input else xs,
+                                     training=bool(node_training))
+            ys = [y] if node.single_output else list(y)
+            if layer.activity_regularizer is not None:
+                for yy in ys:
+                    layer._losses.append(float(layer.activity_regularizer(yy)) / yy.shape[0])
+            added = len(layer._losses) > n_losses
+            if isinstance(layer, Model):
+                added = added or any(e.added_loss for e in cache)
+            entries.append(_Entry(cache, ys, added))
+            for t, yy in zip(node.outbound_tensors, ys):
+                values[id(t)] = yy
+        outs = [values[id(t)] for t in self._outputs]
+        return (outs[0] if self._single_output else outs), entries
+
+    def _needs_grad(self, need_dinputs):
+        needs = {id(t) for t in self._inputs} if need_dinputs else set()
+        for node in self._nodes:
+            if node.layer.trainable_weights or any(id(t) in needs
+                                                   for t in node.inbound_tensors):
+                needs.update(id(t) for t in node.outbound_tensors)
+        return needs
+
+    def backward(self, dout, cache, need_dinputs=True, from_logits=False):
+        entries = cache
+        douts, _ = engine._flatten(dout)
+        grads = {}
+        for t, d in zip(self._outputs, douts):
+            if d is not None:
+                _accumulate(grads, id(t), d)
+        needs = self._needs_grad(need_dinputs)
+        wgrads = {}
+        logits_node = self._outputs[0].node if from_logits else None
+        for node, entry in zip(reversed(self._nodes), reversed(entries)):
+            layer = node.layer
+            need_dx = any(id(t) in needs for t in node.inbound_tensors)
+            if not need_dx and not layer.trainable_weights:
+                continue
+            node_douts = [grads.pop(id(t), None) for t in node.outbound_tensors]
+            if all(d is None for d in node_douts) and not entry.added_loss:
+                continue
+            node_douts = [np.zeros_like(y) if d is None else d
+                          for d, y in zip(node_douts, entry.outputs)]
+            if layer.activity_regularizer is not None:
+                reg = layer.activity_regularizer
+                node_douts = [d + reg.grad(y) / y.shape[0]
+                              for d, y in zip(node_douts, entry.outputs)]
+            d = node_douts[0] if node.single_output else node_douts
+            dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
+                                    from_logits=node is logits_node)
+            for var, g in zip(layer.weights, wg):
+                if g is not None:
+                    _accumulate(wgrads, id(var), g)
+            if need_dx:
+                dxs = [dx] if node.single_input else list(dx)
+                for t, g in zip(node.inbound_tensors, dxs):
+                    if g is not None and id(t) in needs:
+                        _accumulate(grads, id(t), g)
+        dinputs = None
+        if need_dinputs:
+            dinputs = [grads.get(id(t)) for t in self._inputs]
+            dinputs = dinputs[0] if self._single_input else dinputs
+        return dinputs, [wgrads.get(id(w)) for w in self.weights]
+
+    def _output_logits(self, entries):
+        """(logits, activation_name) of the single output when it ends in sigmoid/softmax and
+        the output tensor is used nowhere else in the graph, else (None, None)."""
+        if not self._single_output or self._consumers.get(id(self._outputs[0])):
+            return None, None
+        node = self._outputs[0].node
+        if node not in self._nodes or node.layer.activity_regularizer is not None:
+            return None, None
+        entry = entries[self._nodes.index(node)]
+        layer = node.layer
+        if isinstance(layer, Model):
+            return layer._output_logits(entry.cache)
+        if not node.single_output:
+            return None, None
+        logits = layer.logits_of(entry.cache)
+        if logits is None:
+            return None, None
+        act = getattr(layer, "activation", None)
+        name = getattr(act, "name", act if isinstance(act, str) else None)
+        return logits, name
+
+    def logits_of(self, cache):
+        return self._output_logits(cache)[0]
+
+    # ----- config -----------------------------------------------------------------------------
+    def _node_index(self, node):
+        return self._model_nodes_of(node.layer).index(node)
+
+    def get_config(self):
+        self._require_graph("config")
+        for t in self._inputs:
+            if not t.node.is_input:
+                raise NotImplementedError(
+                    f"Model {self.name!r}: get_config() needs inputs created by `Input`.")
+
+        def ref(t):
+            return [t.node.layer.name, self._node_index(t.node), t.tensor_index]
+
+        layer_configs = []
+        for layer in self.layers:
+            nodes = [] if isinstance(layer, InputLayer) else self._model_nodes_of(layer)
+            layer_configs.append({
+                "class_name": _class_name(layer),
+                "name": layer.name,
+                "config": layer.get_config(),
+                "inbound_nodes": [
+                    {"args": [ref(t) for t in n.inbound_tensors],
+                     "single_input": n.single_input,
+                     "training": n.call_kwargs.get("training")}
+                    for n in nodes
+                ],
+            })
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "layers": layer_configs,
+            "input_layers": [ref(t) for t in self._inputs],
+            "output_layers": [ref(t) for t in self._outputs],
+            "single_input": self._single_input,
+            "single_output": self._single_output,
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        created, produced, pending = {}, {}, {}
+        order = []
+        for lc in config["layers"]:
+            layer = deserialize_layer(lc, custom_objects)
+            created[lc["name"]] = layer
+            order.append(lc["name"])
+            pending[lc["name"]] = list(lc.get("inbound_nodes", []))
+            if isinstance(layer, InputLayer):
+                produced[(lc["name"], 0)] = [layer._output_tensor]
+        counts = {name: 0 for name in order}
+        while any(pending.values()):
+            progress = False
+            for name in order:
+                layer = created[name]
+                while pending[name]:
+                    spec = pending[name][0]
+                    refs = spec["args"]
+                    if not all((r[0], r[1]) in produced for r in refs):
+                        break
+                    args = [produced[(r[0], r[1])][r[2]] for r in refs]
+                    kwargs = {}
+                    if spec.get("training") is not None:
+                        kwargs["training"] = spec["training"]
+                    out = layer(args[0] if spec.get("single_input", len(args) == 1) else args,
+                                **kwargs)
+                    produced[(name, counts[name])] = out if isinstance(out, list) else [out]
+                    counts[name] += 1
+                    pending[name].pop(0)
+                    progress = True
+            if not progress:
+                raise ValueError("Model config is not a valid graph: some layer inputs can never "
+                                 "be computed.")
+        inputs = [produced[(r[0], r[1])][r[2]] for r in config["input_layers"]]
+        outputs = [produced[(r[0], r[1])][r[2]] for r in config["output_layers"]]
+        return cls(inputs[0] if config.get("single_input", len(inputs) == 1) else inputs,
+                   outputs[0] if config.get("single_output", len(outputs) == 1) else outputs,
+                   name=config.get("name"), trainable=config.get("trainable", True))
+
+    def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False,
+                show_trainable=False, layer_range=None):
+        """Prints a Keras 3 style table of the layers, their output shapes and parameters."""
+        from .summary import print_summary
+
+        print_summary(self, line_length=line_length, print_fn=print_fn,
+                      expand_nested=expand_nested, show_trainable=show_trainable)
+
+    def __repr__(self):
+        return f"<{_class_name(self)} name={self.name}, built={self.built}>"
+
+
+def _class_name(layer):
+    if type(layer) is Model:
+        return "Functional"
+    return type(layer).__name__
+
+
+def deserialize_layer(layer_config, custom_objects=None):
+    """A layer (or nested model) from {"class_name": ..., "config": ...}."""
+    class_name = layer_config["class_name"]
+    config = layer_config["config"]
+    custom_objects = custom_objects or {}
+    from .sequential import Sequential
+
+    if class_name in custom_objects:
+        cls = custom_objects[class_name]
+    elif class_name in ("Functional", "Model"):
+        cls = Model
+    elif class_name == "Sequential":
+        cls = Sequential
+    elif class_name == "InputLayer":
+        cls = InputLayer
+    else:
+        cls = get_layer_class(class_name)
+    if isinstance(cls, type) and issubclass(cls, Model):
+        return cls.from_config(config, custom_objects=custom_objects)
+    return cls.from_config(dict(config))
+
+
+def model_from_config(config, custom_objects=None):
+    """Rebuilds a model from `{"class_name": "Sequential"|"Functional", "config": {...}}`."""
+    if "class_name" not in config:
+        raise ValueError("`model_from_config` expects a dict with 'class_name' and 'config' keys; "
+                         f"received keys {sorted(config)}")
+    return deserialize_layer(config, custom_objects)

@@ -1,0 +1,550 @@
+"""compile / fit / evaluate / predict and the *_on_batch methods (Keras 3 semantics).
+
+Every training step: forward with ``training=True``; loss = compiled loss (from the cached logits
+when the output layer ends in sigmoid/softmax and the loss supports it, as TensorFlow does)
++ Σ layer losses of the pass (``add_loss``, activity penalties / batch size) + penalties of
+the trainable regularized weights + ``model.add_loss(callable)`` values; backward in reverse
+graph order; one ``optimizer.apply(grads, trainable_variables)`` call.
+
+Reported numbers (KERAS.md §10.3): running batch-size-weighted means over the epoch, with the
+loss of each batch computed before that batch's update; ``val_*`` from one ``evaluate`` pass
+at the epoch end in inference mode; log keys sorted alphabetically.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+
+import numpy as np
+
+from .. import metrics as metrics_module
+from ..callbacks.callback import CallbackList
+from . import engine
+
+
+class NotCompiledError(RuntimeError, ValueError):
+    """Raised when training/evaluating a model that was never compiled."""
+
+
+def _sorted_logs(logs):
+    return {k: logs[k] for k in sorted(logs)}
+
+
+def _serialize(obj, user_value):
+    if isinstance(user_value, str) or user_value is None:
+        return user_value
+    if hasattr(obj, "get_config"):
+        return {"class_name": type(obj).__name__, "config": obj.get_config()}
+    return getattr(obj, "name", getattr(obj, "__name__", repr(obj)))
+
+
+class Trainer:
+    """Mixin holding the training loop; `Model` inherits it."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.compile_config = None
+        self.stop_training = False
+        self.history = None
+        self._callable_losses = []
+        self._metric_ids = []
+        self._metrics = None
+        self._loss_weight = 1.0
+        self._optimizer_built = False
+        self._shuffle_seed = None
+
+    # ----- compile ----------------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
+                weighted_metrics=None, run_eagerly=None, steps_per_execution=None,
+                jit_compile=None, auto_scale_loss=None, **kwargs):
+        """Configures the model for training.
+
+        Args:
+            optimizer: name ("adam", "rmsprop", ...) or optimizer instance.
+            loss: name ("mse", "binary_crossentropy", ...), Loss instance or fn(y_true, y_pred).
+            metrics: list of names ("accuracy", "mse", ...), Metric instances or callables.
+            loss_weights: a scalar (or a one-element list/dict) scaling the loss.
+            Other Keras arguments (run_eagerly, jit_compile, ...) are accepted and ignored.
+        """
+        from .. import losses, optimizers
+
+        if weighted_metrics:
+            raise NotImplementedError("compile(weighted_metrics=...) is not supported by aenn.")
+        for key in ("sample_weight_mode", "target_tensors", "distribute"):
+            kwargs.pop(key, None)
+        if kwargs:
+            raise TypeError(f"compile() got unexpected keyword arguments {sorted(kwargs)}")
+        self.optimizer = optimizers.get(optimizer)
+        if loss is not None and self._graph_ready and len(self._outputs) > 1:
+            raise NotImplementedError(
+                f"Model {self.name!r} has {len(self._outputs)} outputs; aenn trains single-output "
+                "models only.")
+        self.loss = losses.get(loss) if loss is not None else None
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str, metrics_module.Metric)) or callable(metrics):
+            metrics = [metrics]
+        elif isinstance(metrics, dict):
+            raise NotImplementedError("compile(metrics=dict) is not supported; pass a list.")
+        self._metric_ids = list(metrics)
+        self._metrics = None
+        w = loss_weights
+        if isinstance(w, dict):
+            w = list(w.values())
+        if isinstance(w, (list, tuple)):
+            if len(w) != 1:
+                raise ValueError(f"Invalid value for argument `loss_weights`: expected one "
+                                 f"weight for the single output, received loss_weights={w}")
+            w = w[0]
+        self._loss_weight = 1.0 if w is None else float(w)
+        self._optimizer_built = False
+        self.compiled = True
+        self.compile_config = {
+            "optimizer": _serialize(self.optimizer, optimizer),
+            "loss": _serialize(self.loss, loss),
+            "metrics": [_serialize(m, m) if not isinstance(m, str) else m for m in metrics]
+            or None,
+            "loss_weights": loss_weights,
+        }
+
+    def add_loss(self, loss):
+        """Adds a model-level loss: a zero-argument callable returning a float.
+
+        Limits: aenn has no autodiff, so the callable's value is added to the reported loss
+        (train and test) but contributes no gradient. Losses that need gradients must be added
+        inside a layer's `forward` (`Layer.add_loss`) whose `backward` supplies their gradient.
+        """
+        if isinstance(loss, engine.KerasTensor):
+            raise NotImplementedError(
+                "Symbolic `model.add_loss(tensor)` was removed in Keras 3 and is not supported: "
+                "add the loss inside a layer's forward pass instead.")
+        if callable(loss):
+            self._callable_losses.append(loss)
+        else:
+            super().add_loss(loss)
+
+    # ----- helpers ----------------------------------------------------------------------------
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise NotCompiledError(
+                f"You must call `compile()` before using `{what}()` on model {self.name!r}.")
+
+    def _weight_penalties(self):
+        values, grads = [], {}
+        for var in self.trainable_weights if self._graph_ready else []:
+            reg = var.regularizer
+            if reg is not None:
+                values.append(float(reg(var.value)))
+                grads[id(var)] = np.asarray(reg.grad(var.value), dtype=np.float32)
+        return values, grads
+
+    def _prepare_x(self, x, argname="x", build=True):
+        if x is None:
+            raise ValueError(f"Invalid value for argument `{argname}`: expected an array, "
+                             "received None.")
+        if isinstance(x, dict):
+            raise NotImplementedError(f"Dict inputs for `{argname}` are not supported.")
+        multi = isinstance(x, (list, tuple)) and len(x) > 0 and all(
+            isinstance(a, np.ndarray) for a in x) and (
+            not self._graph_ready or len(self._inputs) > 1)
+        arrays = [self._to_array(a, argname) for a in (x if multi else [x])]
+        n = arrays[0].shape[0]
+        for a in arrays[1:]:
+            if a.shape[0] != n:
+                raise ValueError(f"All input arrays of `{argname}` must have the same number of "
+                                 f"samples; received shapes {[a.shape for a in arrays]}.")
+        if not self._graph_ready:
+            if not build:
+                raise ValueError(f"Model {self.name!r} is not built.")
+            if len(arrays) != 1:
+                raise ValueError("An unbuilt Sequential model takes a single input array.")
+            self.build((None,) + arrays[0].shape[1:])
+        if len(arrays) != len(self._inputs):
+            raise ValueError(f"Model {self.name!r} expects {len(self._inputs)} input(s), "
+                             f"received {len(arrays)} array(s) for `{argname}`.")
+        for a, t in zip(arrays, self._inputs):
+            expected = t.shape
+            if a.ndim != len(expected) or any(
+                    e is not None and e != s for e, s in zip(expected[1:], a.shape[1:])):
+                raise ValueError(
+                    f"Invalid input shape for input {t.name!r} of model {self.name!r}: expected "
+                    f"shape {expected}, received `{argname}` with shape {a.shape}."
+                )
+        return arrays
+
+    @staticmethod
+    def _to_array(a, argname):
+        if isinstance(a, engine.KerasTensor):
+            raise TypeError(f"Invalid value for argument `{argname}`: expected a NumPy array, "
+                            "received a symbolic KerasTensor.")
+        arr = np.asarray(a)
+        if arr.dtype.kind not in "biuf":
+            raise TypeError(
+                f"Invalid dtype for argument `{argname}`: expected a real numeric array, "
+                f"received dtype {arr.dtype} (shape {arr.shape}).")
+        if arr.ndim == 0:
+            raise ValueError(f"Invalid value for argument `{argname}`: expected an array with a "
+                             f"batch axis, received a scalar {arr!r}.")
+        if arr.shape[0] == 0 or arr.size == 0:
+            raise ValueError(f"Invalid value for argument `{argname}`: received an empty array "
+                             f"of shape {arr.shape}.")
+        out = np.array(arr, dtype=np.float32, order="C", copy=True)
+        if arr.dtype.kind == "f" and not np.isfinite(out).all():
+            bad = "NaN" if np.isnan(out).any() else "inf"
+            raise ValueError(f"Invalid value for argument `{argname}`: the array (shape "
+                             f"{arr.shape}) contains {bad} values.")
+        return out
+
+    def _prepare_xy(self, x, y, require_y=True, xname="x", yname="y"):
+        xs = self._prepare_x(x, xname)
+        if y is None:
+            if require_y and self.loss is not None:
+                raise ValueError(f"Invalid value for argument `{yname}`: the model was compiled "
+                                 f"with loss {getattr(self.loss, 'name', self.loss)!r} and needs "
+                                 "targets; received y=None.")
+            return xs, None
+        if isinstance(y, (list, tuple)) and not isinstance(y, np.ndarray) and len(self._outputs) == 1 \
+                and len(y) == 1:
+            y = y[0]
+        ya = self._to_array(y, yname)
+        if ya.shape[0] != xs[0].shape[0]:
+            raise ValueError(
+                f"Arguments `{xname}` and `{yname}` must have the same number of samples; "
+                f"received {xname} with shape {xs[0].shape} and {yname} with shape {ya.shape}.")
+        return xs, ya
+
+    @staticmethod
+    def _check_batch_size(batch_size, argname="batch_size"):
+        if batch_size is None:
+            return 32
+        if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral) \
+                or batch_size <= 0:
+            raise ValueError(f"Invalid value for argument `{argname}`: expected a positive "
+                             f"integer, received {argname}={batch_size!r}")
+        return int(batch_size)
+
+    @staticmethod
+    def _verbose(verbose):
+        if verbose == "auto":
+            return 1
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"Invalid value for argument `verbose`: expected 'auto', 0, 1 or 2, "
+                             f"received verbose={verbose!r}")
+        return int(verbose)
+
+    def _x_input(self, xs):
+        return xs[0] if self._single_input else xs
+
+    def _build_metrics(self, y, y_pred):
+        if self._metrics is None:
+            self._metrics = [metrics_module.get(m, y, y_pred) for m in self._metric_ids]
+        return self._metrics
+
+    def _reset_metrics(self):
+        for m in self._metrics or []:
+            m.reset_state()
+
+    def _compute_loss(self, y, y_pred, entries):
+        """(total loss, dloss/d(output or logits), from_logits, penalty grads) for one batch."""
+        value, grad, from_logits = 0.0, None, False
+        if self.loss is not None:
+            logits, act = self._output_logits(entries)
+            supports = getattr(self.loss, "supports_logits", None)
+            if logits is not None and supports is not None and supports(act):
+                value, grad = self.loss.value_and_grad(y, y_pred, logits=logits)
+                from_logits = True
+            else:
+                value, grad = self.loss.value_and_grad(y, y_pred)
+            value = float(value) * self._loss_weight
+            if self._loss_weight != 1.0:
+                grad = grad * np.float32(self._loss_weight)
+        for layer in self._unique_leaf_layers():
+            value += float(sum(layer._losses))
+        penalties, pgrads = self._weight_penalties()
+        value += float(sum(penalties))
+        value += float(sum(float(fn()) for fn in self._callable_losses))
+        return value, grad, from_logits, pgrads
+
+    def _train_batch(self, xs, y):
+        engine._clear_losses(self)
+        y_pred, entries = self.forward(self._x_input(xs), training=True)
+        loss, dpred, from_logits, pgrads = self._compute_loss(y, y_pred, entries)
+        variables = self.trainable_weights
+        if dpred is None:
+            dpred = np.zeros_like(y_pred)
+        _, wgrads = self.backward(dpred, entries, need_dinputs=False, from_logits=from_logits)
+        by_id = {id(w): g for w, g in zip(self.weights, wgrads)}
+        grads = []
+        for var in variables:
+            g = by_id.get(id(var))
+            g = np.zeros_like(var.value) if g is None else g
+            if id(var) in pgrads:
+                g = g + pgrads[id(var)]
+            grads.append(np.ascontiguousarray(g, dtype=np.float32))
+        if variables:
+            if not self._optimizer_built:
+                self.optimizer.build(variables)
+                self._optimizer_built = True
+            self.optimizer.apply(grads, variables)
+        return loss, y_pred
+
+    def _test_batch(self, xs, y):
+        engine._clear_losses(self)
+        y_pred, entries = self.forward(self._x_input(xs), training=False)
+        loss = None
+        if y is not None or self.loss is None:
+            loss = self._compute_loss(y, y_pred, entries)[0]
+        return loss, y_pred
+
+    def _update_metrics(self, y, y_pred):
+        if y is None:
+            return
+        for m in self._build_metrics(y, y_pred):
+            m.update_state(y, y_pred)
+
+    def _logs(self, loss_tracker):
+        logs = {"loss": float(loss_tracker.result())}
+        for m in self._metrics or []:
+            logs[m.name] = float(m.result())
+        return _sorted_logs(logs)
+
+    # ----- fit --------------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains the model for a fixed number of epochs (Keras 3 semantics).
+
+        `validation_split` takes the *last* fraction of the samples (before shuffling);
+        `shuffle=True` draws a fresh permutation every epoch from a seeded generator, so
+        `aenn.utils.set_random_seed(s)` makes runs repeatable. Returns a `History`.
+        """
+        self._assert_compiled("fit")
+        if class_weight is not None:
+            raise NotImplementedError("fit(class_weight=...) is not supported by aenn.")
+        if sample_weight is not None:
+            raise NotImplementedError("fit(sample_weight=...) is not supported by aenn.")
+        batch_size = self._check_batch_size(batch_size)
+        verbose = self._verbose(verbose)
+        for argname, v in (("epochs", epochs), ("initial_epoch", initial_epoch)):
+            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 0:
+                raise ValueError(f"Invalid value for argument `{argname}`: expected a "
+                                 f"non-negative integer, received {argname}={v!r}")
+        if not isinstance(validation_freq, numbers.Integral) or validation_freq < 1:
+            raise ValueError("Invalid value for argument `validation_freq`: expected a positive "
+                             f"integer, received validation_freq={validation_freq!r}")
+        if shuffle not in (True, False, "batch"):
+            raise ValueError(f"Invalid value for argument `shuffle`: expected True, False or "
+                             f"'batch', received shuffle={shuffle!r}")
+        if not isinstance(validation_split, numbers.Real) or not 0.0 <= validation_split < 1.0:
+            raise ValueError("Invalid value for argument `validation_split`: expected a float "
+                             f"in [0, 1), received validation_split={validation_split!r}")
+        xs, ya = self._prepare_xy(x, y)
+        n = xs[0].shape[0]
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError(
+                    "Invalid value for argument `validation_data`: expected a tuple (x_val, "
+                    f"y_val), received {type(validation_data).__name__}")
+            if len(validation_data) == 3 and validation_data[2] is not None:
+                raise NotImplementedError("Validation sample weights are not supported.")
+            val = self._prepare_xy(validation_data[0], validation_data[1], xname="x_val",
+                                   yname="y_val")
+        elif validation_split:
+            split_at = int(math.floor(n * (1.0 - validation_split)))
+            if split_at == 0 or split_at == n:
+                raise ValueError(
+                    f"Training data contains {n} samples, which is not sufficient to split it "
+                    f"into a validation and training set as specified by "
+                    f"`validation_split={validation_split}`. Either provide more data, or a "
+                    "different value for the `validation_split` argument.")
+            val = ([a[split_at:] for a in xs], None if ya is None else ya[split_at:])
+            xs = [a[:split_at] for a in xs]
+            ya = None if ya is None else ya[:split_at]
+            n = split_at
+        val_batch_size = self._check_batch_size(validation_batch_size or batch_size,
+                                                "validation_batch_size")
+        full_steps = int(math.ceil(n / batch_size))
+        if steps_per_epoch is not None:
+            if not isinstance(steps_per_epoch, numbers.Integral) or steps_per_epoch <= 0:
+                raise ValueError("Invalid value for argument `steps_per_epoch`: expected a "
+                                 f"positive integer, received {steps_per_epoch!r}")
+            steps = int(steps_per_epoch)
+        else:
+            steps = full_steps
+
+        if shuffle and self._shuffle_seed is None:
+            from .. import random as aenn_random
+
+            self._shuffle_seed = aenn_random.SeedGenerator()
+        cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=epochs, steps=steps)
+        self.stop_training = False
+        loss_tracker = metrics_module.Mean(name="loss")
+        cbs.on_train_begin()
+        epoch_logs = {}
+        order = np.arange(n)
+        cursor = 0
+        for epoch in range(initial_epoch, epochs):
+            loss_tracker.reset_state()
+            self._reset_metrics()
+            cbs.on_epoch_begin(epoch)
+            if steps_per_epoch is None or cursor == 0:
+                order = self._epoch_order(n, batch_size, shuffle)
+            logs = {}
+            for step in range(steps):
+                if steps_per_epoch is not None:
+                    if cursor >= n:
+                        order = self._epoch_order(n, batch_size, shuffle)
+                        cursor = 0
+                    idx = order[cursor:cursor + batch_size]
+                    cursor += len(idx)
+                else:
+                    idx = order[step * batch_size:(step + 1) * batch_size]
+                cbs.on_train_batch_begin(step)
+                xb = [a[idx] for a in xs]
+                yb = None if ya is None else ya[idx]
+                loss, y_pred = self._train_batch(xb, yb)
+                loss_tracker.update_state(loss, sample_weight=len(idx))
+                self._update_metrics(yb, y_pred)
+                logs = self._logs(loss_tracker)
+                cbs.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self._evaluate_arrays(val[0], val[1], val_batch_size, cbs)
+                epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
+            epoch_logs = _sorted_logs(epoch_logs)
+            cbs.on_epoch_end(epoch, epoch_logs)
+            if self.stop_training:
+                break
+        cbs.on_train_end(epoch_logs)
+        return self.history
+
+    def _epoch_order(self, n, batch_size, shuffle):
+        if not shuffle:
+            return np.arange(n)
+        from .. import random as aenn_random
+
+        perm = np.asarray(aenn_random.permutation(n, seed=self._shuffle_seed), dtype=np.int64)
+        if shuffle == "batch":
+            # Keep the batches, shuffle the samples inside each one.
+            out = np.arange(n)
+            for start in range(0, n, batch_size):
+                block = out[start:start + batch_size]
+                sub = np.asarray(aenn_random.permutation(len(block), seed=self._shuffle_seed))
+                out[start:start + batch_size] = block[sub]
+            return out
+        return perm
+
+    # ----- evaluate / predict -----------------------------------------------------------------
+    def _evaluate_arrays(self, xs, ya, batch_size, cbs):
+        loss_tracker = metrics_module.Mean(name="loss")
+        self._reset_metrics()
+        n = xs[0].shape[0]
+        steps = int(math.ceil(n / batch_size))
+        cbs.on_test_begin()
+        logs = {}
+        for step in range(steps):
+            cbs.on_test_batch_begin(step)
+            sl = slice(step * batch_size, (step + 1) * batch_size)
+            xb = [a[sl] for a in xs]
+            yb = None if ya is None else ya[sl]
+            loss, y_pred = self._test_batch(xb, yb)
+            loss_tracker.update_state(loss, sample_weight=xb[0].shape[0])
+            self._update_metrics(yb, y_pred)
+            logs = self._logs(loss_tracker)
+            cbs.on_test_batch_end(step, logs)
+        cbs.on_test_end(logs)
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None,
+                 steps=None, callbacks=None, return_dict=False):
+        """Loss (and metrics) over the data in inference mode, batch-size weighted.
+
+        Returns the loss, or `[loss, *metrics]` in compile order, or a dict when `return_dict`.
+        """
+        self._assert_compiled("evaluate")
+        if sample_weight is not None:
+            raise NotImplementedError("evaluate(sample_weight=...) is not supported by aenn.")
+        batch_size = self._check_batch_size(batch_size)
+        verbose = self._verbose(verbose)
+        xs, ya = self._prepare_xy(x, y)
+        n = xs[0].shape[0]
+        if steps is not None:
+            n = min(n, int(steps) * batch_size)
+            xs = [a[:n] for a in xs]
+            ya = None if ya is None else ya[:n]
+        cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=int(math.ceil(n / batch_size)))
+        logs = self._evaluate_arrays(xs, ya, batch_size, cbs)
+        if return_dict:
+            return dict(logs)
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
+        return ordered[0] if len(ordered) == 1 else ordered
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """Outputs for `x`, computed in batches (32 by default) in inference mode."""
+        batch_size = self._check_batch_size(batch_size)
+        verbose = self._verbose(verbose)
+        xs = self._prepare_x(x)
+        n = xs[0].shape[0]
+        if steps is not None:
+            n = min(n, int(steps) * batch_size)
+        n_steps = int(math.ceil(n / batch_size))
+        cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
+                           verbose=verbose, epochs=1, steps=n_steps)
+        cbs.on_predict_begin()
+        outs = []
+        for step in range(n_steps):
+            cbs.on_predict_batch_begin(step)
+            sl = slice(step * batch_size, min((step + 1) * batch_size, n))
+            engine._clear_losses(self)
+            y, _ = self.forward(self._x_input([a[sl] for a in xs]), training=False)
+            outs.append(y)
+            cbs.on_predict_batch_end(step, {"outputs": y})
+        cbs.on_predict_end()
+        if self._single_output:
+            return np.concatenate(outs, axis=0)
+        return [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(self._outputs))]
+
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        """One training step on one batch; returns the batch's loss (and metrics)."""
+        self._assert_compiled("train_on_batch")
+        if sample_weight is not None or class_weight is not None:
+            raise NotImplementedError("sample_weight/class_weight are not supported by aenn.")
+        xs, ya = self._prepare_xy(x, y)
+        self._reset_metrics()
+        loss, y_pred = self._train_batch(xs, ya)
+        return self._batch_result(loss, ya, y_pred, return_dict)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        """Loss (and metrics) of one batch in inference mode."""
+        self._assert_compiled("test_on_batch")
+        if sample_weight is not None:
+            raise NotImplementedError("sample_weight is not supported by aenn.")
+        xs, ya = self._prepare_xy(x, y)
+        self._reset_metrics()
+        loss, y_pred = self._test_batch(xs, ya)
+        return self._batch_result(loss, ya, y_pred, return_dict)
+
+    def predict_on_batch(self, x):
+        """Outputs for one batch in inference mode."""
+        xs = self._prepare_x(x)
+        engine._clear_losses(self)
+        return self.forward(self._x_input(xs), training=False)[0]
+
+    def _batch_result(self, loss, ya, y_pred, return_dict):
+        self._update_metrics(ya, y_pred)
+        tracker = metrics_module.Mean()
+        tracker.update_state(loss)
+        logs = self._logs(tracker)
+        if return_dict:
+            return logs
+        ordered = [logs["loss"]] + [logs[m.name] for m in self._metrics or []]
+        return ordered[0] if len(ordered) == 1 else ordered

@@ -1,0 +1,223 @@
+/* activation.c -- activations forward and backward (see activation.h for the formulas).
+ *
+ * Everything here is elementwise or row-wise, so splitting the work between threads never
+ * changes a result. Transcendentals come from mathfn.h only.
+ */
+#include "activation.h"
+
+#include "mathfn.h"
+
+#define MIN_ELEMS 8192 /* elements per thread below which fewer threads are used */
+
+static const float SELU_ALPHA = 1.6732632423543772f;
+static const float SELU_SCALE = 1.0507009873554805f;
+
+int aenn_activation_needs_out(int kind) {
+    return kind == AENN_ACT_SIGMOID || kind == AENN_ACT_TANH || kind == AENN_ACT_EXPONENTIAL;
+}
+
+/* ---- elementwise ---------------------------------------------------------------------- */
+
+static inline float act_forward_one(float x, int kind, float alpha) {
+    switch (kind) {
+    case AENN_ACT_RELU: return x > 0.0f ? x : 0.0f;
+    case AENN_ACT_SIGMOID: return aenn_sigmoidf(x);
+    case AENN_ACT_TANH: return aenn_tanhf(x);
+    case AENN_ACT_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
+    case AENN_ACT_ELU: return x > 0.0f ? x : alpha * aenn_expm1f(x);
+    case AENN_ACT_SELU:
+        return x > 0.0f ? SELU_SCALE * x : SELU_SCALE * (SELU_ALPHA * aenn_expm1f(x));
+    case AENN_ACT_SOFTPLUS: {
+        /* log(1 + e^x) = max(x, 0) + log1p(e^-|x|) */
+        float a = x < 0.0f ? -x : x;
+        return (x > 0.0f ? x : 0.0f) + aenn_log1pf(aenn_expf(-a));
+    }
+    case AENN_ACT_SOFTSIGN: return x / (1.0f + (x < 0.0f ? -x : x));
+    case AENN_ACT_HARD_SIGMOID: {
+        if (x <= -3.0f) return 0.0f;
+        if (x >= 3.0f) return 1.0f;
+        return x / 6.0f + 0.5f;
+    }
+    case AENN_ACT_GELU: return 0.5f * x * (1.0f + aenn_erff(x * 0.70710678118654752f));
+    case AENN_ACT_SILU: return x * aenn_sigmoidf(x);
+    case AENN_ACT_EXPONENTIAL: return aenn_expf(x);
+    case AENN_ACT_RELU6: return x > 0.0f ? (x < 6.0f ? x : 6.0f) : 0.0f;
+    default: return x; /* linear */
+    }
+}
+
+/* d act / dx at x (y = act(x) for the kinds that use it). */
+static inline float act_deriv_one(float x, float y, int kind, float alpha) {
+    switch (kind) {
+    case AENN_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
+    case AENN_ACT_SIGMOID: return y * (1.0f - y);
+    case AENN_ACT_TANH: return 1.0f - y * y;
+    case AENN_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
+    case AENN_ACT_ELU: return x > 0.0f ? 1.0f : alpha * aenn_expf(x);
+    case AENN_ACT_SELU: return x > 0.0f ? SELU_SCALE : SELU_SCALE * (SELU_ALPHA * aenn_expf(x));
+    case AENN_ACT_SOFTPLUS: return aenn_sigmoidf(x);
+    case AENN_ACT_SOFTSIGN: {
+        float d = 1.0f + (x < 0.0f ? -x : x);
+        return 1.0f / (d * d);
+    }
+    case AENN_ACT_HARD_SIGMOID: return (x > -3.0f && x < 3.0f) ? 1.0f / 6.0f : 0.0f;
+    case AENN_ACT_GELU: {
+        /* Phi(x) + x * phi(x) */
+        float cdf = 0.5f * (1.0f + aenn_erff(x * 0.70710678118654752f));
+        float pdf = 0.39894228040143268f * aenn_expf(-0.5f * x * x);
+        return cdf + x * pdf;
+    }
+    case AENN_ACT_SILU: {
+        float s = aenn_sigmoidf(x);
+        return s * (1.0f + x * (1.0f - s));
+    }
+    case AENN_ACT_EXPONENTIAL: return y;
+    case AENN_ACT_RELU6: return (x > 0.0f && x < 6.0f) ? 1.0f : 0.0f;
+    default: return 1.0f; /* linear */
+    }
+}
+
+typedef struct {
+    float *out;
+    const float *dout, *inp, *y;
+    int kind;
+    float alpha;
+} act_ctx;
+
+static void act_forward_range(void *p, int64_t begin, int64_t end) {
+    act_ctx *c = (act_ctx *)p;
+    for (int64_t i = begin; i < end; i++) c->out[i] = act_forward_one(c->inp[i], c->kind, c->alpha);
+}
+
+static void act_backward_range(void *p, int64_t begin, int64_t end) {
+    act_ctx *c = (act_ctx *)p;
+    for (int64_t i = begin; i < end; i++) {
+        float y = c->y ? c->y[i] : 0.0f;
+        c->out[i] = c->dout[i] * act_deriv_one(c->inp[i], y, c->kind, c->alpha);
+    }
+}
+
+void aenn_activation_forward(float *out, const float *inp, int64_t n, int kind, float alpha) {
+    act_ctx c = {out, NULL, inp, NULL, kind, alpha};
+    aenn_parallel_for(n, MIN_ELEMS, act_forward_range, &c);
+}
+
+void aenn_activation_backward(float *dinp, const float *dout, const float *inp, const float *out,
+                              int64_t n, int kind, float alpha) {
+    act_ctx c = {dinp, dout, inp, out, kind, alpha};
+    aenn_parallel_for(n, MIN_ELEMS, act_backward_range, &c);
+}
+
+/* ---- ReLU with max_value / negative_slope / threshold ----------------------------------- */
+
+typedef struct {
+    float *out;
+    const float *dout, *inp;
+    float slope, max_value, threshold;
+} relu_ctx;
+
+static void relu_forward_range(void *p, int64_t begin, int64_t end) {
+    relu_ctx *c = (relu_ctx *)p;
+    for (int64_t i = begin; i < end; i++) {
+        float x = c->inp[i];
+        float y;
+        if (x > c->threshold) y = x < c->max_value ? x : c->max_value;
+        else if (x < c->threshold) y = c->slope * (x - c->threshold) + 0.0f; /* no -0 */
+        else y = 0.0f;
+        c->out[i] = y;
+    }
+}
+
+static void relu_backward_range(void *p, int64_t begin, int64_t end) {
+    relu_ctx *c = (relu_ctx *)p;
+    for (int64_t i = begin; i < end; i++) {
+        float x = c->inp[i];
+        float d;
+        if (x > c->threshold) d = x < c->max_value ? 1.0f : 0.0f;
+        else if (x < c->threshold) d = c->slope;
+        else d = 0.0f;
+        c->out[i] = c->dout[i] * d;
+    }
+}
+
+void aenn_relu_forward(float *out, const float *inp, int64_t n, float negative_slope,
+                       float max_value, float threshold) {
+    relu_ctx c = {out, NULL, inp, negative_slope, max_value, threshold};
+    aenn_parallel_for(n, MIN_ELEMS, relu_forward_range, &c);
+}
+
+void aenn_relu_backward(float *dinp, const float *dout, const float *inp, int64_t n,
+                        float negative_slope, float max_value, float threshold) {
+    relu_ctx c = {dinp, dout, inp, negative_slope, max_value, threshold};
+    aenn_parallel_for(n, MIN_ELEMS, relu_backward_range, &c);
+}
+
+/* ---- softmax over the last axis ------------------------------------------------------- */
+
+typedef struct {
+    float *out;
+    const float *dout, *inp;
+    int64_t cols;
+} softmax_ctx;
+
+static void softmax_forward_range(void *p, int64_t begin, int64_t end) {
+    softmax_ctx *c = (softmax_ctx *)p;
+    int64_t C = c->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *x = c->inp + r * C;
+        float *y = c->out + r * C;
+        float m = x[0];
+        for (int64_t j = 1; j < C; j++) m = x[j] > m ? x[j] : m;
+        double sum = 0.0;
+        for (int64_t j = 0; j < C; j++) {
+            y[j] = aenn_expf(x[j] - m);
+            sum += (double)y[j];
+        }
+        float inv = (float)(1.0 / sum);
+        for (int64_t j = 0; j < C; j++) y[j] *= inv;
+    }
+}
+
+static void softmax_backward_range(void *p, int64_t begin, int64_t end) {
+    softmax_ctx *c = (softmax_ctx *)p;
+    int64_t C = c->cols;
+    for (int64_t r = begin; r < end; r++) {
+        const float *y = c->inp + r * C; /* the forward output */
+        const float *dy = c->dout + r * C;
+        float *dx = c->out + r * C;
+        double dot = 0.0;
+        for (int64_t j = 0; j < C; j++) dot += (double)dy[j] * (double)y[j];
+        float d = (float)dot;
+        for (int64_t j = 0; j < C; j++) dx[j] = y[j] * (dy[j] - d);
+    }
+}
+
+void aenn_softmax_forward(float *out, const float *inp, int64_t rows, int64_t cols) {
+    softmax_ctx c = {out, NULL, inp, cols};
+    int64_t min_rows = cols >= MIN_ELEMS ? 1 : MIN_ELEMS / cols;
+    aenn_parallel_for(rows, min_rows, softmax_forward_range, &c);
+}
+
+void aenn_softmax_backward(float *dinp, const float *dout, const float *out, int64_t rows,
+                           int64_t cols) {
+    softmax_ctx c = {dinp, dout, out, cols};
+    int64_t min_rows = cols >= MIN_ELEMS ? 1 : MIN_ELEMS / cols;
+    aenn_parallel_for(rows, min_rows, softmax_backward_range, &c);
+}
+
+/* ---- mathfn.h, raw -------------------------------------------------------------------- */
+
+void aenn_mathfn_apply(float *out, const float *inp, int64_t n, int fn) {
+    for (int64_t i = 0; i < n; i++) {
+        float x = inp[i];
+        switch (fn) {
+        case AENN_FN_EXP: out[i] = aenn_expf(x); break;
+        case AENN_FN_LOG: out[i] = aenn_logf(x); break;
+        case AENN_FN_TANH: out[i] = aenn_tanhf(x); break;
+        case AENN_FN_LOG1P: out[i] = aenn_log1pf(x); break;
+        case AENN_FN_EXPM1: out[i] = aenn_expm1f(x); break;
+        case AENN_FN_SIGMOID: out[i] = aenn_sigmoidf(x); break;
+        default: out[i] = aenn_erff(x); break;
+        }
+    }
+}

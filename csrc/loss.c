@@ -1,0 +1,279 @@
+/* loss.c -- loss values and gradients (formulas in loss.h).
+ *
+ * Forward: one task per chunk of AENN_CHUNK rows; a chunk writes its rows' values and the sum
+ * of those values (in double, in row order) to scratch[chunk]; the chunk sums are then added in
+ * chunk order. Backward is row-wise. Either way the thread count never changes a bit.
+ */
+#include "loss.h"
+
+#include "mathfn.h"
+
+#define MIN_ELEMS 8192
+
+static inline float clampf(float x, float lo, float hi) { return x < lo ? lo : (x > hi ? hi : x); }
+static inline float absf(float x) { return x < 0.0f ? -x : x; }
+
+/* ---- one row ----------------------------------------------------------------------------- */
+
+/* log(sum_c exp(z_c)) with the max subtracted; also returns the max and the sum of exps. */
+static float row_logsumexp(const float *z, int64_t C, float *max_out, double *sum_out) {
+    float m = z[0];
+    for (int64_t j = 1; j < C; j++) m = z[j] > m ? z[j] : m;
+    double s = 0.0;
+    for (int64_t j = 0; j < C; j++) s += (double)aenn_expf(z[j] - m);
+    *max_out = m;
+    *sum_out = s;
+    return m + aenn_logf((float)s);
+}
+
+static float row_value(const float *y, const float *p, int64_t C, int kind, float param) {
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
+    double acc = 0.0;
+    switch (kind) {
+    case AENN_LOSS_BCE:
+        for (int64_t j = 0; j < C; j++) {
+            float q = clampf(p[j], eps, hi);
+            acc += (double)(-(y[j] * aenn_logf(q) + (1.0f - y[j]) * aenn_logf(1.0f - q)));
+        }
+        return (float)(acc / (double)C);
+    case AENN_LOSS_BCE_LOGITS:
+        for (int64_t j = 0; j < C; j++) {
+            float z = p[j];
+            acc += (double)((z > 0.0f ? z : 0.0f) - z * y[j] + aenn_log1pf(aenn_expf(-absf(z))));
+        }
+        return (float)(acc / (double)C);
+    case AENN_LOSS_CCE: {
+        double s = 0.0;
+        for (int64_t j = 0; j < C; j++) s += (double)p[j];
+        float sf = (float)s;
+        for (int64_t j = 0; j < C; j++)
+            acc += (double)(-y[j] * aenn_logf(clampf(p[j] / sf, eps, hi)));
+        return (float)acc;
+    }
+    case AENN_LOSS_CCE_LOGITS: {
+        float m;
+        double s;
+        float lse = row_logsumexp(p, C, &m, &s);
+        for (int64_t j = 0; j < C; j++) acc += (double)(y[j] * (lse - p[j]));
+        return (float)acc;
+    }
+    case AENN_LOSS_MSE:
+        for (int64_t j = 0; j < C; j++) {
+            float e = y[j] - p[j];
+            acc += (double)(e * e);
+        }
+        return (float)(acc / (double)C);
+    case AENN_LOSS_MAE:
+        for (int64_t j = 0; j < C; j++) acc += (double)absf(y[j] - p[j]);
+        return (float)(acc / (double)C);
+    case AENN_LOSS_KLD:
+        for (int64_t j = 0; j < C; j++) {
+            float t = clampf(y[j], eps, 1.0f), q = clampf(p[j], eps, 1.0f);
+            acc += (double)(t * aenn_logf(t / q));
+        }
+        return (float)acc;
+    default: /* HUBER */
+        for (int64_t j = 0; j < C; j++) {
+            float e = p[j] - y[j], a = absf(e);
+            acc += (double)(a <= param ? 0.5f * e * e : param * a - 0.5f * param * param);
+        }
+        return (float)(acc / (double)C);
+    }
+}
+
+/* dp = d value / d p for one row, times `scale` (1/rows). */
+static void row_grad(float *dp, const float *y, const float *p, int64_t C, int kind, float param,
+                     float scale) {
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
+    float sc = (kind == AENN_LOSS_CCE || kind == AENN_LOSS_CCE_LOGITS || kind == AENN_LOSS_KLD)
+                   ? scale
+                   : (float)((double)scale / (double)C); /* mean over the last axis */
+    switch (kind) {
+    case AENN_LOSS_BCE:
+        for (int64_t j = 0; j < C; j++) {
+            float q = p[j];
+            dp[j] = (q < eps || q > hi) ? 0.0f : (-y[j] / q + (1.0f - y[j]) / (1.0f - q)) * sc;
+        }
+        break;
+    case AENN_LOSS_BCE_LOGITS:
+        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf(p[j]) - y[j]) * sc;
+        break;
+    case AENN_LOSS_CCE: {
+        /* q = p/s; g_c = -y_c/clip(q_c) (0 where clipped); dp_j = (g_j - sum_c g_c q_c) / s */
+        double s = 0.0;
+        for (int64_t j = 0; j < C; j++) s += (double)p[j];
+        float sf = (float)s;
+        double dot = 0.0;
+        for (int64_t j = 0; j < C; j++) {
+            float q = p[j] / sf;
+            float g = (q < eps || q > hi) ? 0.0f : -y[j] / q;
+            dp[j] = g;
+            dot += (double)g * (double)q;
+        }
+        float d = (float)dot;
+        for (int64_t j = 0; j < C; j++) dp[j] = (dp[j] - d) / sf * sc;
+        break;
+    }
+    case AENN_LOSS_CCE_LOGITS: {
+        /* softmax(z) * sum(y) - y */
+        float m;
+        double s;
+        row_logsumexp(p, C, &m, &s);
+        double ysum = 0.0;
+        for (int64_t j = 0; j < C; j++) ysum += (double)y[j];
+        float inv = (float)(1.0 / s), ys = (float)ysum;
+        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_expf(p[j] - m) * inv * ys - y[j]) * sc;
+        break;
+    }
+    case AENN_LOSS_MSE:
+        for (int64_t j = 0; j < C; j++) dp[j] = 2.0f * (p[j] - y[j]) * sc;
+        break;
+    case AENN_LOSS_MAE:
+        for (int64_t j = 0; j < C; j++) {
+            float e = p[j] - y[j];
+            dp[j] = e > 0.0f ? sc : (e < 0.0f ? -sc : 0.0f);
+        }
+        break;
+    case AENN_LOSS_KLD:
+        for (int64_t j = 0; j < C; j++) {
+            float t = clampf(y[j], eps, 1.0f), q = p[j];
+            dp[j] = (q < eps || q > 1.0f) ? 0.0f : -t / q * sc;
+        }
+        break;
+    default: /* HUBER */
+        for (int64_t j = 0; j < C; j++) {
+            float e = p[j] - y[j];
+            float g = absf(e) <= param ? e : (e > 0.0f ? param : -param);
+            dp[j] = g * sc;
+        }
+        break;
+    }
+}
+
+static float sparse_row_value(int32_t label, const float *p, int64_t C, int from_logits) {
+    if (from_logits) {
+        float m;
+        double s;
+        return row_logsumexp(p, C, &m, &s) - p[label];
+    }
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
+    double s = 0.0;
+    for (int64_t j = 0; j < C; j++) s += (double)clampf(p[j], eps, hi);
+    return aenn_logf((float)s) - aenn_logf(clampf(p[label], eps, hi));
+}
+
+static void sparse_row_grad(float *dp, int32_t label, const float *p, int64_t C, int from_logits,
+                            float sc) {
+    if (from_logits) {
+        float m;
+        double s;
+        row_logsumexp(p, C, &m, &s);
+        float inv = (float)(1.0 / s);
+        for (int64_t j = 0; j < C; j++)
+            dp[j] = (aenn_expf(p[j] - m) * inv - (j == label ? 1.0f : 0.0f)) * sc;
+        return;
+    }
+    /* value = log(S) - log(q_l), q = clip(p), S = sum q: dq_j = 1/S - [j == l] / q_l */
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
+    double s = 0.0;
+    for (int64_t j = 0; j < C; j++) s += (double)clampf(p[j], eps, hi);
+    float inv = (float)(1.0 / s);
+    for (int64_t j = 0; j < C; j++) {
+        float q = p[j];
+        if (q < eps || q > hi) dp[j] = 0.0f;
+        else dp[j] = (j == label ? inv - 1.0f / q : inv) * sc;
+    }
+}
+
+/* ---- drivers ----------------------------------------------------------------------------- */
+
+typedef struct {
+    float *values, *dpred;
+    double *scratch;
+    const float *y_true, *y_pred;
+    const int32_t *labels;
+    int64_t rows, cols;
+    int kind;
+    float param, scale;
+} loss_ctx;
+
+static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
+    loss_ctx *c = (loss_ctx *)p;
+    int64_t C = c->cols;
+    for (int64_t k = begin; k < end; k++) {
+        int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < c->rows ? r0 + AENN_CHUNK : c->rows;
+        double part = 0.0;
+        for (int64_t r = r0; r < r1; r++) {
+            float v = c->labels ? sparse_row_value(c->labels[r], c->y_pred + r * C, C, c->kind)
+                                : row_value(c->y_true + r * C, c->y_pred + r * C, C, c->kind,
+                                            c->param);
+            c->values[r] = v;
+            part += (double)v;
+        }
+        c->scratch[k] = part;
+    }
+}
+
+static void loss_backward_rows(void *p, int64_t begin, int64_t end) {
+    loss_ctx *c = (loss_ctx *)p;
+    int64_t C = c->cols;
+    for (int64_t r = begin; r < end; r++) {
+        if (c->labels)
+            sparse_row_grad(c->dpred + r * C, c->labels[r], c->y_pred + r * C, C, c->kind,
+                            c->scale);
+        else
+            row_grad(c->dpred + r * C, c->y_true + r * C, c->y_pred + r * C, C, c->kind,
+                     c->param, c->scale);
+    }
+}
+
+static double run_forward(loss_ctx *c) {
+    int64_t nchunks = aenn_num_chunks(c->rows);
+    int64_t per_chunk = AENN_CHUNK * c->cols;
+    int64_t min_chunks = per_chunk >= MIN_ELEMS ? 1 : MIN_ELEMS / per_chunk;
+    aenn_parallel_for(nchunks, min_chunks, loss_forward_chunks, c);
+    double total = 0.0;
+    for (int64_t k = 0; k < nchunks; k++) total += c->scratch[k];
+    return total / (double)c->rows;
+}
+
+static void run_backward(loss_ctx *c) {
+    int64_t min_rows = c->cols >= MIN_ELEMS ? 1 : MIN_ELEMS / c->cols;
+    aenn_parallel_for(c->rows, min_rows, loss_backward_rows, c);
+}
+
+void aenn_loss_forward(float *values, double *loss, double *scratch, const float *y_true,
+                       const float *y_pred, int64_t rows, int64_t cols, int kind, float param) {
+    loss_ctx c = {values, NULL, scratch, y_true, y_pred, NULL, rows, cols, kind, param, 0.0f};
+    *loss = run_forward(&c);
+}
+
+void aenn_loss_backward(float *dpred, const float *y_true, const float *y_pred, int64_t rows,
+                        int64_t cols, int kind, float param) {
+    loss_ctx c = {NULL, dpred, NULL, y_true, y_pred, NULL, rows, cols, kind, param,
+                  (float)(1.0 / (double)rows)};
+    run_backward(&c);
+}
+
+static int labels_ok(const int32_t *labels, int64_t rows, int64_t cols) {
+    for (int64_t r = 0; r < rows; r++)
+        if (labels[r] < 0 || (int64_t)labels[r] >= cols) return 0;
+    return 1;
+}
+
+int aenn_sparse_cce_forward(float *values, double *loss, double *scratch, const int32_t *labels,
+                            const float *y_pred, int64_t rows, int64_t cols, int from_logits) {
+    if (!labels_ok(labels, rows, cols)) return AENN_ERR_VALUE;
+    loss_ctx c = {values, NULL, scratch, NULL, y_pred, labels, rows, cols, from_logits, 0.0f, 0.0f};
+    *loss = run_forward(&c);
+    return AENN_OK;
+}
+
+int aenn_sparse_cce_backward(float *dpred, const int32_t *labels, const float *y_pred,
+                             int64_t rows, int64_t cols, int from_logits) {
+    if (!labels_ok(labels, rows, cols)) return AENN_ERR_VALUE;
+    loss_ctx c = {NULL, dpred, NULL, NULL, y_pred, labels, rows, cols, from_logits, 0.0f,
+                  (float)(1.0 / (double)rows)};
+    run_backward(&c);
+    return AENN_OK;
+}
