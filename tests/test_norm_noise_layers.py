@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 from aenn.layers.normalization import BatchNormalization
-from aenn.layers.regularization import (ActivityRegularization, Dropout, GaussianDropout,
-                                        GaussianNoise, SpatialDropout1D, SpatialDropout2D)
+from aenn.layers.regularization import (
+    ActivityRegularization,
+    Dropout,
+    GaussianDropout,
+    GaussianNoise,
+    SpatialDropout1D,
+    SpatialDropout2D,
+)
 from aenn.reference import norm as ref
 
 

@@ -3,9 +3,17 @@
 import numpy as np
 import pytest
 
-from aenn.layers.pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
-                                 GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
-                                 MaxPool2D, MaxPooling1D, MaxPooling2D)
+from aenn.layers.pooling import (
+    AveragePooling1D,
+    AveragePooling2D,
+    GlobalAveragePooling1D,
+    GlobalAveragePooling2D,
+    GlobalMaxPooling1D,
+    GlobalMaxPooling2D,
+    MaxPool2D,
+    MaxPooling1D,
+    MaxPooling2D,
+)
 from aenn.layers.upsampling import UpSampling1D, UpSampling2D
 from aenn.reference import pool as ref
 
@@ -39,7 +47,7 @@ def test_2d_matches_reference(cls, padding, strides):
     rng = np.random.default_rng(1)
     x = rng.standard_normal((1, 7, 5, 2)).astype(np.float32)
     layer = cls(pool_size=(3, 2), strides=strides, padding=padding)
-    y, dx = run(layer, x)
+    y, _dx = run(layer, x)
     assert y.shape[1] == (-(-7 // strides) if padding == "same" else (7 - 3) // strides + 1)
     if cls is MaxPooling2D:
         r, _ = ref.maxpool2d_forward(x, 3, 2, strides, strides,

@@ -16,7 +16,7 @@ def test_forward_and_kl_loss():
     lv = (0.3 * rng.standard_normal((6, 3))).astype(np.float32)
     layer = Sampling(seed=1)
     layer.build([(None, 3), (None, 3)])
-    z, (_, eps, std, _) = layer.forward([zm, lv], training=False)  # drawn in inference too
+    z, (_, eps, _std, _) = layer.forward([zm, lv], training=False)  # drawn in inference too
     np.testing.assert_allclose(z, zm + np.exp(0.5 * lv) * eps, rtol=1e-5, atol=1e-6)
     assert layer.losses == [pytest.approx(kl(zm.astype(np.float64), lv.astype(np.float64)),
                                           rel=1e-5)]
@@ -34,7 +34,7 @@ def test_backward_matches_finite_differences():
     lv = 0.5 * rng.standard_normal((4, 3))
     dout = rng.standard_normal((4, 3)).astype(np.float32)
     layer = Sampling(seed=3, kl_weight=0.5)
-    z, cache = layer.forward([zm.astype(np.float32), lv.astype(np.float32)], training=True)
+    _z, cache = layer.forward([zm.astype(np.float32), lv.astype(np.float32)], training=True)
     eps = cache[1].astype(np.float64)
     (dzm, dlv), grads = layer.backward(dout, cache)
     assert grads == []

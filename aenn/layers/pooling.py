@@ -13,6 +13,13 @@ from .. import _core
 from . import shapes
 from .layer import Layer
 
+__all__ = [
+    "MaxPooling1D", "MaxPooling2D", "AveragePooling1D", "AveragePooling2D",
+    "GlobalAveragePooling1D", "GlobalAveragePooling2D", "GlobalMaxPooling1D", "GlobalMaxPooling2D",
+    "MaxPool1D", "MaxPool2D", "AvgPool1D", "AvgPool2D", "GlobalAvgPool1D", "GlobalAvgPool2D",
+    "GlobalMaxPool1D", "GlobalMaxPool2D",
+]
+
 
 def _check_data_format(layer_name, data_format):
     if data_format not in (None, "channels_last"):
@@ -132,7 +139,7 @@ class _Pooling(Layer):
             return None, []
         x_shape, x4_shape, geom, argmax = cache
         dout = np.ascontiguousarray(dout, dtype=np.float32)
-        B, H, W, C = x4_shape
+        B, _H, _W, C = x4_shape
         dout4 = dout.reshape(B, 1, -1, C) if self.rank == 1 else dout
         dinp = np.empty(x4_shape, dtype=np.float32)
         if self.mode == "max":

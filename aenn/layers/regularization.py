@@ -16,8 +16,14 @@ from .. import _core
 from .layer import Layer
 from .pooling import _check_data_format
 
-__all__ = ["Dropout", "SpatialDropout1D", "SpatialDropout2D", "GaussianNoise", "GaussianDropout",
-           "ActivityRegularization"]
+__all__ = [
+    "ActivityRegularization",
+    "Dropout",
+    "GaussianDropout",
+    "GaussianNoise",
+    "SpatialDropout1D",
+    "SpatialDropout2D",
+]
 
 
 def _random():

@@ -34,7 +34,7 @@ def maxpool2d_forward(inp, kh, kw, sh, sw, pad_top, pad_left, out_size):
 
 def maxpool2d_backward(dout, argmax, kh, kw, sh, sw, pad_top, pad_left, inp_size):
     """dout (B, OH, OW, C) -> dinp (B, H, W, C) with inp_size = (H, W)."""
-    B, OH, OW, C = dout.shape
+    B, _OH, _OW, C = dout.shape
     H, W = inp_size
     dinp = np.zeros((B, H * W, C), dtype=dout.dtype)
     b = np.arange(B)[:, None, None, None]

@@ -29,13 +29,13 @@ def _interp_matrix(n, s, dtype):
 
 def upsample_bilinear_forward(inp, sh, sw):
     """inp (B, H, W, C) -> (B, H*sh, W*sw, C), bilinear like tf.image.resize (antialias off)."""
-    B, H, W, C = inp.shape
+    _B, H, W, _C = inp.shape
     mh, mw = _interp_matrix(H, sh, inp.dtype), _interp_matrix(W, sw, inp.dtype)
     return np.einsum("ph,bhwc,qw->bpqc", mh, inp, mw)
 
 
 def upsample_bilinear_backward(dout, sh, sw):
     """The adjoint: dout (B, H*sh, W*sw, C) -> dinp (B, H, W, C)."""
-    B, OH, OW, C = dout.shape
+    _B, OH, OW, _C = dout.shape
     mh, mw = _interp_matrix(OH // sh, sh, dout.dtype), _interp_matrix(OW // sw, sw, dout.dtype)
     return np.einsum("ph,bpqc,qw->bhwc", mh, dout, mw)

@@ -9,7 +9,7 @@ from tests.gradcheck import assert_grads_match
 
 
 def c_train(x, gamma, beta, eps=1e-3):
-    N, C = x.shape
+    _N, C = x.shape
     out = np.empty_like(x)
     mean, inv, var = (np.empty(C, np.float32) for _ in range(3))
     _core.batchnorm_forward_train(out, mean, inv, var, x, gamma, beta, eps)

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
+from aenn.layers import shapes
 from aenn.layers.normalization import BatchNormalization
 from aenn.layers.pooling import AveragePooling2D, MaxPooling2D
 from aenn.layers.upsampling import UpSampling2D
-from aenn.layers import shapes
 
 torch = pytest.importorskip("torch")
 F = torch.nn.functional
