@@ -1,0 +1,174 @@
+/* pool.c -- max / average pooling forward and backward (NHWC, Keras 'valid' / 'same').
+ *
+ * Forward kernels are parallel over output rows (b, oh); backward kernels scatter into dinp and
+ * are parallel over the batch, so that each sample's dinp is written by one thread in a fixed
+ * order: results do not depend on the thread count.
+ */
+#include "pool.h"
+
+#include <string.h>
+
+/* The real rows [*lo, *hi) covered by the window starting at o*s - pad (length k, axis n). */
+static inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t n, int64_t *lo,
+                          int64_t *hi) {
+    int64_t start = o * s - pad, end = start + k;
+    *lo = start < 0 ? 0 : start;
+    *hi = end > n ? n : end;
+}
+
+/* ---- max pooling -------------------------------------------------------------------------- */
+
+typedef struct {
+    float *out;
+    int32_t *argmax;
+    const float *inp;
+    const aenn_pool_geom *g;
+} maxpool_ctx;
+
+static void maxpool_forward_rows(void *vctx, int64_t begin, int64_t end) {
+    maxpool_ctx *ctx = vctx;
+    const aenn_pool_geom *g = ctx->g;
+    const int64_t C = g->C;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t b = row / g->OH, oh = row % g->OH;
+        int64_t h0, h1;
+        window(oh, g->SH, g->PT, g->KH, g->H, &h0, &h1);
+        const float *inp_b = ctx->inp + b * g->H * g->W * C;
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            int64_t w0, w1;
+            window(ow, g->SW, g->PL, g->KW, g->W, &w0, &w1);
+            float *out_p = ctx->out + ((row * g->OW) + ow) * C;
+            int32_t *arg_p = ctx->argmax + ((row * g->OW) + ow) * C;
+            for (int64_t c = 0; c < C; c++) {
+                int64_t best = h0 * g->W + w0;
+                float m = inp_b[best * C + c];
+                for (int64_t h = h0; h < h1; h++) {
+                    for (int64_t w = w0; w < w1; w++) {
+                        float v = inp_b[(h * g->W + w) * C + c];
+                        /* the first maximum wins; NaN propagates */
+                        if (v > m || (v != v && m == m)) {
+                            m = v;
+                            best = h * g->W + w;
+                        }
+                    }
+                }
+                out_p[c] = m;
+                arg_p[c] = (int32_t)best;
+            }
+        }
+    }
+}
+
+/* inp (B, H, W, C) -> out (B, OH, OW, C); argmax (B, OH, OW, C) int32 caches the spatial index
+ * h*W + w (within the sample) of the maximum of each window, for backward. */
+void aenn_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aenn_pool_geom *g) {
+    maxpool_ctx ctx = {out, argmax, inp, g};
+    aenn_parallel_for(g->B * g->OH, 1, maxpool_forward_rows, &ctx);
+}
+
+typedef struct {
+    float *dinp;
+    const float *dout;
+    const int32_t *argmax;
+    const aenn_pool_geom *g;
+} maxpool_bwd_ctx;
+
+static void maxpool_backward_samples(void *vctx, int64_t begin, int64_t end) {
+    maxpool_bwd_ctx *ctx = vctx;
+    const aenn_pool_geom *g = ctx->g;
+    const int64_t C = g->C, in_size = g->H * g->W * C, out_size = g->OH * g->OW * C;
+    for (int64_t b = begin; b < end; b++) {
+        float *dinp_b = ctx->dinp + b * in_size;
+        const float *dout_b = ctx->dout + b * out_size;
+        const int32_t *arg_b = ctx->argmax + b * out_size;
+        memset(dinp_b, 0, (size_t)in_size * sizeof(float));
+        for (int64_t i = 0; i < out_size; i++) {
+            int64_t c = i % C;
+            dinp_b[(int64_t)arg_b[i] * C + c] += dout_b[i];
+        }
+    }
+}
+
+/* dout (B, OH, OW, C), argmax from forward -> dinp (B, H, W, C): each dout goes to its window's
+ * maximum (overlapping windows add up). */
+void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
+                             const aenn_pool_geom *g) {
+    maxpool_bwd_ctx ctx = {dinp, dout, argmax, g};
+    aenn_parallel_for(g->B, 1, maxpool_backward_samples, &ctx);
+}
+
+/* ---- average pooling ---------------------------------------------------------------------- */
+
+typedef struct {
+    float *out;
+    const float *inp;
+    const aenn_pool_geom *g;
+} avgpool_ctx;
+
+static void avgpool_forward_rows(void *vctx, int64_t begin, int64_t end) {
+    avgpool_ctx *ctx = vctx;
+    const aenn_pool_geom *g = ctx->g;
+    const int64_t C = g->C;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t b = row / g->OH, oh = row % g->OH;
+        int64_t h0, h1;
+        window(oh, g->SH, g->PT, g->KH, g->H, &h0, &h1);
+        const float *inp_b = ctx->inp + b * g->H * g->W * C;
+        for (int64_t ow = 0; ow < g->OW; ow++) {
+            int64_t w0, w1;
+            window(ow, g->SW, g->PL, g->KW, g->W, &w0, &w1);
+            float count = (float)((h1 - h0) * (w1 - w0));
+            float *out_p = ctx->out + ((row * g->OW) + ow) * C;
+            for (int64_t c = 0; c < C; c++) {
+                float s = 0.0f;
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t w = w0; w < w1; w++) s += inp_b[(h * g->W + w) * C + c];
+                out_p[c] = s / count;
+            }
+        }
+    }
+}
+
+/* inp (B, H, W, C) -> out (B, OH, OW, C): mean of the real cells of each window. */
+void aenn_avgpool2d_forward(float *out, const float *inp, const aenn_pool_geom *g) {
+    avgpool_ctx ctx = {out, inp, g};
+    aenn_parallel_for(g->B * g->OH, 1, avgpool_forward_rows, &ctx);
+}
+
+typedef struct {
+    float *dinp;
+    const float *dout;
+    const aenn_pool_geom *g;
+} avgpool_bwd_ctx;
+
+static void avgpool_backward_samples(void *vctx, int64_t begin, int64_t end) {
+    avgpool_bwd_ctx *ctx = vctx;
+    const aenn_pool_geom *g = ctx->g;
+    const int64_t C = g->C, in_size = g->H * g->W * C;
+    for (int64_t b = begin; b < end; b++) {
+        float *dinp_b = ctx->dinp + b * in_size;
+        memset(dinp_b, 0, (size_t)in_size * sizeof(float));
+        for (int64_t oh = 0; oh < g->OH; oh++) {
+            int64_t h0, h1;
+            window(oh, g->SH, g->PT, g->KH, g->H, &h0, &h1);
+            for (int64_t ow = 0; ow < g->OW; ow++) {
+                int64_t w0, w1;
+                window(ow, g->SW, g->PL, g->KW, g->W, &w0, &w1);
+                float count = (float)((h1 - h0) * (w1 - w0));
+                const float *dout_p = ctx->dout + (((b * g->OH + oh) * g->OW) + ow) * C;
+                for (int64_t h = h0; h < h1; h++)
+                    for (int64_t w = w0; w < w1; w++) {
+                        float *d = dinp_b + (h * g->W + w) * C;
+                        for (int64_t c = 0; c < C; c++) d[c] += dout_p[c] / count;
+                    }
+            }
+        }
+    }
+}
+
+/* dout (B, OH, OW, C) -> dinp (B, H, W, C): each window's dout / count spread over its real
+ * cells. */
+void aenn_avgpool2d_backward(float *dinp, const float *dout, const aenn_pool_geom *g) {
+    avgpool_bwd_ctx ctx = {dinp, dout, g};
+    aenn_parallel_for(g->B, 1, avgpool_backward_samples, &ctx);
+}

@@ -1,0 +1,24 @@
+/* pool.h -- max / average pooling on NHWC tensors (1-D pooling is H = 1). */
+#ifndef AENN_POOL_H
+#define AENN_POOL_H
+
+#include "aenn.h"
+
+/* Geometry of one pooling call. Input (B, H, W, C), output (B, OH, OW, C).
+ * Window (KH, KW), strides (SH, SW); PT / PL = padding rows before (top) / columns before
+ * (left). Padded cells never take part: max ignores them, average divides by the number of
+ * real cells in the window (Keras / TF 'same', count_include_pad=False). */
+typedef struct {
+    int64_t B, H, W, C;
+    int64_t OH, OW;
+    int64_t KH, KW, SH, SW;
+    int64_t PT, PL;
+} aenn_pool_geom;
+
+void aenn_maxpool2d_forward(float *out, int32_t *argmax, const float *inp, const aenn_pool_geom *g);
+void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
+                             const aenn_pool_geom *g);
+void aenn_avgpool2d_forward(float *out, const float *inp, const aenn_pool_geom *g);
+void aenn_avgpool2d_backward(float *dinp, const float *dout, const aenn_pool_geom *g);
+
+#endif /* AENN_POOL_H */
