@@ -360,3 +360,20 @@ def test_real_dense_autoencoder():
     first = m.evaluate(x, x, verbose=0)
     m.fit(x, x, epochs=30, batch_size=16, verbose=0)
     assert m.evaluate(x, x, verbose=0) < first - 0.02
+
+
+def test_real_dense_activity_regularizer_counted_once_fd():
+    core = pytest.importorskip("aenn.layers.core")
+    inp = Input(shape=(5,))
+    d = core.Dense(4, activation="tanh", activity_regularizer=regularizers.L1(0.05))
+    conv_like = ToyDense(5, activation="sigmoid", activity_regularizer=regularizers.L2(0.05))
+    m = Model(inp, conv_like(d(inp)))
+    m.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")
+    x = np.random.default_rng(3).normal(size=(6, 5)).astype(np.float32)
+    engine._clear_losses(m)
+    y, entries = m.forward(x, training=True)
+    h = d(x)
+    assert d.losses == pytest.approx([0.05 * np.abs(h).sum() / 6], rel=1e-5)
+    assert conv_like.losses == pytest.approx([0.05 * np.square(y.astype(np.float64)).sum() / 6],
+                                             rel=1e-5)
+    _check_grads_fd(m, x, x)

@@ -19,12 +19,13 @@ from .training import Trainer
 class _Entry:
     """What the forward pass keeps per node: the layer's cache, its outputs, losses it added."""
 
-    __slots__ = ("cache", "outputs", "added_loss")
+    __slots__ = ("cache", "outputs", "added_loss", "act_reg")
 
-    def __init__(self, cache, outputs, added_loss):
+    def __init__(self, cache, outputs, added_loss, act_reg):
         self.cache = cache
         self.outputs = outputs
         self.added_loss = added_loss
+        self.act_reg = act_reg  # the engine applied the layer's activity regularizer
 
 
 def _accumulate(store, key, value):
@@ -308,14 +309,20 @@ class Model(Trainer, Layer):
             finally:
                 node_losses, layer._losses = layer._losses, earlier
             ys = [y] if node.single_output else list(y)
+            act_reg = False
             if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
-                for yy in ys:
-                    node_losses.append(float(layer.activity_regularizer(yy)) / yy.shape[0])
+                pens = [float(layer.activity_regularizer(yy)) / yy.shape[0] for yy in ys]
+                # A layer that already added exactly this penalty itself handles it (forward
+                # and backward); do not count it twice.
+                if not all(any(abs(p - q) <= 1e-6 * max(abs(p), 1e-30) for q in node_losses)
+                           for p in pens):
+                    node_losses = list(node_losses) + pens
+                    act_reg = True
             layer._losses = earlier + list(node_losses)
             added = bool(node_losses)
             if isinstance(layer, Model):
                 added = added or any(e.added_loss for e in cache)
-            entries.append(_Entry(cache, ys, added))
+            entries.append(_Entry(cache, ys, added, act_reg))
             for t, yy in zip(node.outbound_tensors, ys):
                 values[id(t)] = yy
         outs = [values[id(t)] for t in self._outputs]
@@ -349,7 +356,7 @@ class Model(Trainer, Layer):
                 continue
             node_douts = [np.zeros_like(y) if d is None else d
                           for d, y in zip(node_douts, entry.outputs)]
-            if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
+            if entry.act_reg:
                 reg = layer.activity_regularizer
                 node_douts = [d + reg.grad(y) / y.shape[0]
                               for d, y in zip(node_douts, entry.outputs)]
@@ -376,10 +383,11 @@ class Model(Trainer, Layer):
         if not self._single_output or self._consumers.get(id(self._outputs[0])):
             return None, None
         node = self._outputs[0].node
-        if node not in self._nodes or (node.layer.activity_regularizer is not None
-                                       and not node.layer.handles_activity_regularizer):
+        if node not in self._nodes:
             return None, None
         entry = entries[self._nodes.index(node)]
+        if entry.act_reg:
+            return None, None
         layer = node.layer
         if isinstance(layer, Model):
             return layer._output_logits(entry.cache)
