@@ -115,3 +115,31 @@ def test_real_dense_summaries():
     mlp = Sequential([Input(shape=(784,)), core.Dense(64, activation="relu"),
                       core.Dense(64, activation="relu"), core.Dense(10, activation="softmax")])
     assert any(l == " Total params: 55,050 (215.04 KB)" for l in _lines(mlp))
+
+
+def test_blog_conv_autoencoder_total_4385():
+    import pytest
+
+    conv = pytest.importorskip("aenn.layers.conv")
+    pooling = pytest.importorskip("aenn.layers.pooling")
+    up = pytest.importorskip("aenn.layers.upsampling")
+    inp = Input(shape=(28, 28, 1))
+    x = conv.Conv2D(16, 3, activation="relu", padding="same")(inp)
+    x = pooling.MaxPooling2D(2, padding="same")(x)
+    x = conv.Conv2D(8, 3, activation="relu", padding="same")(x)
+    x = pooling.MaxPooling2D(2, padding="same")(x)
+    x = conv.Conv2D(8, 3, activation="relu", padding="same")(x)
+    encoded = pooling.MaxPooling2D(2, padding="same")(x)
+    assert encoded.shape == (None, 4, 4, 8)
+    x = conv.Conv2D(8, 3, activation="relu", padding="same")(encoded)
+    x = up.UpSampling2D(2)(x)
+    x = conv.Conv2D(8, 3, activation="relu", padding="same")(x)
+    x = up.UpSampling2D(2)(x)
+    x = conv.Conv2D(16, 3, activation="relu")(x)
+    x = up.UpSampling2D(2)(x)
+    decoded = conv.Conv2D(1, 3, activation="sigmoid", padding="same")(x)
+    ae = Model(inp, decoded)
+    lines = _lines(ae, line_length=76)
+    assert " Total params: 4,385 (17.13 KB)" in lines
+    assert "input_layer" in lines[4]
+    assert "Connected to" not in lines[2]

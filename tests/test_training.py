@@ -377,3 +377,25 @@ def test_real_dense_activity_regularizer_counted_once_fd():
     assert conv_like.losses == pytest.approx([0.05 * np.square(y.astype(np.float64)).sum() / 6],
                                              rel=1e-5)
     _check_grads_fd(m, x, x)
+
+
+def test_real_vae_with_sampling_trains():
+    core = pytest.importorskip("aenn.layers.core")
+    sampling = pytest.importorskip("aenn.layers.sampling")
+    aenn_random.set_global_seed(1)
+    x = (_data(64, 12) > 0.4).astype(np.float32)
+    enc_in = Input(shape=(12,))
+    h = core.Dense(8, activation="relu")(enc_in)
+    z_mean, z_log_var = core.Dense(2)(h), core.Dense(2)(h)
+    z = sampling.Sampling()([z_mean, z_log_var])
+    encoder = Model(enc_in, [z_mean, z_log_var, z], name="encoder")
+    dec_in = Input(shape=(2,))
+    decoder = Model(dec_in, core.Dense(12, activation="sigmoid")(core.Dense(8, activation="relu")(dec_in)),
+                    name="decoder")
+    inp = Input(shape=(12,))
+    vae = Model(inp, decoder(encoder(inp)[2]), name="vae")
+    vae.compile(optimizer=optimizers.Adam(learning_rate=0.01), loss="binary_crossentropy")
+    h = vae.fit(x, x, epochs=15, batch_size=16, verbose=0)
+    assert np.all(np.isfinite(h.history["loss"]))
+    assert h.history["loss"][-1] < h.history["loss"][0]
+    assert encoder.predict(x, verbose=0)[0].shape == (64, 2)
