@@ -185,5 +185,5 @@ def get(identifier, y_true=None, y_pred=None):
 
 def is_max_better(name):
     """Whether larger values of the metric logged as `name` are better (accuracy-type)."""
-    base = name[4:] if name.startswith("val_") else name
+    base = name.removeprefix("val_")
     return base in ("accuracy", "acc") or base.endswith("accuracy")

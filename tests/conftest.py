@@ -220,7 +220,7 @@ if _missing("aenn.optimizers"):
 
 
 # ----- a tiny NumPy layer ---------------------------------------------------------------------
-from aenn.layers.layer import Layer  # noqa: E402
+from aenn.layers.layer import Layer
 
 
 class _Act:

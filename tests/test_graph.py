@@ -41,7 +41,7 @@ def test_symbolic_call_records_node():
 
 def test_layer_without_calls_has_no_output():
     with pytest.raises(AttributeError, match="never been called"):
-        ToyDense(2).output
+        _ = ToyDense(2).output
 
 
 def test_list_inputs_merge_layer():

@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from conftest import ToyDense, ToyScaleLoss
 
-from aenn.models import (Input, InputLayer, Model, Sequential, model_from_config,
-                         model_from_json)
+from aenn.models import Input, InputLayer, Model, Sequential, model_from_config, model_from_json
 
 
 def test_sequential_with_input_first():

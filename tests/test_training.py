@@ -7,8 +7,7 @@ from conftest import ToyAdd, ToyDense, ToyScaleLoss
 from aenn import losses, optimizers, regularizers
 from aenn import random as aenn_random
 from aenn.callbacks.callback import Callback
-from aenn.models import Input, Model, Sequential
-from aenn.models import engine
+from aenn.models import Input, Model, Sequential, engine
 
 
 def _data(n=64, d=8, seed=0):
@@ -24,7 +23,7 @@ def _loss_at(model, x, y):
 
 
 def _check_grads_fd(model, x, y, eps=1e-2, rtol=3e-2, atol=2e-4):
-    loss, _, grads, variables = model._compute_gradients([x], y)
+    _loss, _, grads, variables = model._compute_gradients([x], y)
     assert grads and len(grads) == len(variables)
     for var, g in zip(variables, grads):
         flat = var.value.reshape(-1)
@@ -325,7 +324,7 @@ def test_shared_layer_losses_of_every_call_are_counted():
     m.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")
     x = np.random.default_rng(0).normal(size=(4, 3)).astype(np.float32)
     engine._clear_losses(m)
-    y, entries = m.forward(x, training=True)
+    _y, _entries = m.forward(x, training=True)
     assert len(pen.losses) == 2
     h = m.layers[2](x)
     expected = 0.5 * np.mean(x.astype(np.float64) ** 2) + 0.5 * np.mean(h.astype(np.float64) ** 2)
@@ -354,7 +353,7 @@ def test_real_dense_autoencoder():
     m = Model(inp, out)
     m.compile(optimizer=optimizers.Adam(learning_rate=0.02), loss="binary_crossentropy")
     engine._clear_losses(m)
-    y_pred, entries = m.forward(x, training=True)
+    _y_pred, entries = m.forward(x, training=True)
     assert m._output_logits(entries)[1] == "sigmoid"  # TF logits path is taken
     _check_grads_fd(m, x[:4], x[:4])
     first = m.evaluate(x, x, verbose=0)
@@ -371,7 +370,7 @@ def test_real_dense_activity_regularizer_counted_once_fd():
     m.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="mse")
     x = np.random.default_rng(3).normal(size=(6, 5)).astype(np.float32)
     engine._clear_losses(m)
-    y, entries = m.forward(x, training=True)
+    y, _entries = m.forward(x, training=True)
     h = d(x)
     assert d.losses == pytest.approx([0.05 * np.abs(h).sum() / 6], rel=1e-5)
     assert conv_like.losses == pytest.approx([0.05 * np.square(y.astype(np.float64)).sum() / 6],

@@ -243,7 +243,7 @@ class Layer:
         sigmoid/softmax output is computed from these logits, and the engine then calls
         ``backward(dlogits, cache, need_dinputs, from_logits=True)`` with the gradient with
         respect to the logits, which skips the activation's own backward."""
-        return None
+        return None  # noqa: RET501
 
     # ----- graph connectivity (filled by aenn.models.engine) --------------------------------
     def _first_node(self, what):

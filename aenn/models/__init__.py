@@ -4,5 +4,5 @@ from .engine import Input, InputLayer, KerasTensor, Node, call_layer
 from .functional import Model, model_from_config, model_from_json
 from .sequential import Sequential
 
-__all__ = ["Input", "InputLayer", "KerasTensor", "Node", "call_layer", "Model", "Sequential",
+__all__ = ["Input", "InputLayer", "KerasTensor", "Model", "Node", "Sequential", "call_layer",
            "model_from_config", "model_from_json"]

@@ -19,7 +19,7 @@ from .training import Trainer
 class _Entry:
     """What the forward pass keeps per node: the layer's cache, its outputs, losses it added."""
 
-    __slots__ = ("cache", "outputs", "added_loss", "act_reg")
+    __slots__ = ("act_reg", "added_loss", "cache", "outputs")
 
     def __init__(self, cache, outputs, added_loss, act_reg):
         self.cache = cache

@@ -125,7 +125,7 @@ class Sequential(Model):
         for layer in self._seq_layers:
             x = layer(x)
             if isinstance(x, list):
-                raise ValueError(
+                raise ValueError(  # noqa: TRY004 (Keras raises ValueError)
                     f"All layers in a Sequential model should have a single output tensor; layer "
                     f"{layer.name!r} has {len(x)}. For multi-output layers, use the functional "
                     "API.")

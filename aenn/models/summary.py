@@ -41,7 +41,7 @@ def _column_widths(n_cols, line_length):
         return list(_KNOWN_WIDTHS[key])
     ref = _KNOWN_WIDTHS[(3, 88)] if n_cols == 3 else _KNOWN_WIDTHS[(4, 108)]
     inner = max(line_length - (n_cols + 1), 4 * n_cols)
-    widths = [max(4, int(round(inner * w / sum(ref)))) for w in ref]
+    widths = [max(4, round(inner * w / sum(ref))) for w in ref]
     widths[-1] = max(4, inner - sum(widths[:-1]))
     return widths
 

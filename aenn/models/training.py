@@ -380,7 +380,7 @@ class Trainer:
             val = self._prepare_xy(validation_data[0], validation_data[1], xname="x_val",
                                    yname="y_val")
         elif validation_split:
-            split_at = int(math.floor(n * (1.0 - validation_split)))
+            split_at = math.floor(n * (1.0 - validation_split))
             if split_at == 0 or split_at == n:
                 raise ValueError(
                     f"Training data contains {n} samples, which is not sufficient to split it "
@@ -393,7 +393,7 @@ class Trainer:
             n = split_at
         val_batch_size = self._check_batch_size(validation_batch_size or batch_size,
                                                 "validation_batch_size")
-        full_steps = int(math.ceil(n / batch_size))
+        full_steps = math.ceil(n / batch_size)
         if steps_per_epoch is not None:
             if not isinstance(steps_per_epoch, numbers.Integral) or steps_per_epoch <= 0:
                 raise ValueError("Invalid value for argument `steps_per_epoch`: expected a "
@@ -472,7 +472,7 @@ class Trainer:
         loss_tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
         n = xs[0].shape[0]
-        steps = int(math.ceil(n / batch_size))
+        steps = math.ceil(n / batch_size)
         cbs.on_test_begin()
         logs = {}
         for step in range(steps):
@@ -506,7 +506,7 @@ class Trainer:
             xs = [a[:n] for a in xs]
             ya = None if ya is None else ya[:n]
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
-                           verbose=verbose, epochs=1, steps=int(math.ceil(n / batch_size)))
+                           verbose=verbose, epochs=1, steps=math.ceil(n / batch_size))
         logs = self._evaluate_arrays(xs, ya, batch_size, cbs)
         if return_dict:
             return dict(logs)
@@ -521,7 +521,7 @@ class Trainer:
         n = xs[0].shape[0]
         if steps is not None:
             n = min(n, int(steps) * batch_size)
-        n_steps = int(math.ceil(n / batch_size))
+        n_steps = math.ceil(n / batch_size)
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=1, steps=n_steps)
         cbs.on_predict_begin()

@@ -155,9 +155,9 @@ class Progbar:
         if self.verbose == 0 or self._finalized:
             return
         if self.verbose == 1:
-            if not finalize:
-                if not self.interactive or now - self._last_update < self.interval:
-                    return
+            if not finalize and (not self.interactive
+                                 or now - self._last_update < self.interval):
+                return
             line = self.render(current, now, finalize)
             if self.interactive:
                 visible = len(line)
