@@ -182,7 +182,8 @@ if _missing("aenn.optimizers"):
 
         def apply(self, grads, variables):
             for g, v in zip(grads, variables):
-                v.value -= np.float32(self.learning_rate) * g
+                if g is not None:
+                    v.value -= np.float32(self.learning_rate) * g
             self.iterations += 1
 
         def get_config(self):
@@ -203,6 +204,8 @@ if _missing("aenn.optimizers"):
             t = self.iterations
             lr = self.learning_rate * np.sqrt(1 - self.b2 ** t) / (1 - self.b1 ** t)
             for g, var, mm, vv in zip(grads, variables, self.m, self.v):
+                if g is None:
+                    continue
                 mm += (1 - self.b1) * (g - mm)
                 vv += (1 - self.b2) * (g * g - vv)
                 var.value -= (lr * mm / (np.sqrt(vv) + self.eps)).astype(np.float32)

@@ -398,3 +398,32 @@ def test_real_vae_with_sampling_trains():
     assert np.all(np.isfinite(h.history["loss"]))
     assert h.history["loss"][-1] < h.history["loss"][0]
     assert encoder.predict(x, verbose=0)[0].shape == (64, 2)
+
+
+def test_unfreezing_without_recompile_rebuilds_optimizer():
+    x = _data(16, 8)
+    m = _ae()
+    m.layers[1].trainable = False
+    m.compile(optimizer="adam", loss="mse")
+    m.fit(x, x, epochs=1, batch_size=8, verbose=0)
+    m.layers[1].trainable = True
+    before = m.layers[1].kernel.numpy()
+    with pytest.warns(UserWarning, match="trainable weights changed"):
+        m.fit(x, x, epochs=1, batch_size=8, verbose=0)
+    assert not np.array_equal(before, m.layers[1].kernel.value)
+
+
+def test_weights_outside_the_loss_path_get_no_update():
+    inp = Input(shape=(4,))
+    used = ToyDense(4)(inp)
+    unused = ToyDense(2)(inp)
+    m = Model(inp, [used, unused])
+    m._outputs = m._outputs[:1]  # train through the first head only
+    m._single_output = True
+    m.compile(optimizer="adam", loss="mse")
+    before = m.layers[2].kernel.numpy()
+    x = _data(8, 4)
+    _, _, grads, variables = m._compute_gradients([x], x)
+    assert grads[2] is None and grads[3] is None
+    m.fit(x, x, epochs=2, batch_size=4, verbose=0)
+    np.testing.assert_array_equal(before, m.layers[2].kernel.value)

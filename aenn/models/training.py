@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import warnings
 
 import numpy as np
 
@@ -54,6 +55,7 @@ class Trainer:
         self._metrics = None
         self._loss_weight = 1.0
         self._optimizer_built = False
+        self._opt_var_ids = None
         self._shuffle_seed = None
 
     # ----- compile ----------------------------------------------------------------------------
@@ -101,6 +103,7 @@ class Trainer:
             w = w[0]
         self._loss_weight = 1.0 if w is None else float(w)
         self._optimizer_built = False
+        self._opt_var_ids = None
         self.compiled = True
         self.compile_config = {
             "optimizer": _serialize(self.optimizer, optimizer),
@@ -281,8 +284,21 @@ class Trainer:
     def _train_batch(self, xs, y):
         loss, y_pred, grads, variables = self._compute_gradients(xs, y)
         if variables:
+            ids = {id(v) for v in variables}
             if not self._optimizer_is_built():
                 self.optimizer.build(variables)
+                self._opt_var_ids = ids
+            elif self._opt_var_ids is None:
+                self._opt_var_ids = ids  # built elsewhere (e.g. restored by load_model)
+            elif not ids <= self._opt_var_ids:
+                # Weights were unfrozen since the optimizer was built: it has no slots for
+                # them. Keras needs a new compile(); aenn rebuilds the optimizer state.
+                warnings.warn(
+                    f"Model {self.name!r}: the set of trainable weights changed since the "
+                    "optimizer was built; its state (slots) is reset for the new set.",
+                    stacklevel=3)
+                self.optimizer.build(variables)
+                self._opt_var_ids = ids
             self._optimizer_built = True
             self.optimizer.apply(grads, variables)
         return loss, y_pred
@@ -300,10 +316,10 @@ class Trainer:
         grads = []
         for var in variables:
             g = by_id.get(id(var))
-            g = np.zeros_like(var.value) if g is None else g
             if id(var) in pgrads:
-                g = g + pgrads[id(var)]
-            grads.append(np.ascontiguousarray(g, dtype=np.float32))
+                g = pgrads[id(var)] if g is None else g + pgrads[id(var)]
+            # None: the loss does not depend on this weight; the optimizer skips it (Keras).
+            grads.append(None if g is None else np.ascontiguousarray(g, dtype=np.float32))
         return loss, y_pred, grads, variables
 
     def _test_batch(self, xs, y):
