@@ -423,7 +423,7 @@ def test_weights_outside_the_loss_path_get_no_update():
     m.compile(optimizer="adam", loss="mse")
     before = m.layers[2].kernel.numpy()
     x = _data(8, 4)
-    _, _, grads, variables = m._compute_gradients([x], x)
+    _, _, grads, _ = m._compute_gradients([x], x)
     assert grads[2] is None and grads[3] is None
     m.fit(x, x, epochs=2, batch_size=4, verbose=0)
     np.testing.assert_array_equal(before, m.layers[2].kernel.value)
