@@ -1,76 +1,13 @@
 """Conv layers: Keras shapes / parameter counts (KERAS.md 15), hyper-parameter and input checks,
 forward/backward against the NumPy twin, config round trip."""
 
-import sys
-import types
 
 import numpy as np
 import pytest
 
-
-def _install_stubs():
-    """Minimal stand-ins for aenn.activations / initializers / regularizers until the cmath and
-    optrng branches are merged (only what these tests need)."""
-    import aenn
-
-    try:
-        import aenn.activations  # noqa: F401
-    except ImportError:
-        acts = types.ModuleType("aenn.activations")
-
-        class Act:
-            def __init__(self, name, f, df):
-                self.name, self._f, self._df = name, f, df
-                self.is_linear = name == "linear"
-
-            def forward(self, x):
-                return self._f(x).astype(np.float32)
-
-            def backward(self, dy, x, y):
-                return (dy * self._df(x, y)).astype(np.float32)
-
-        table = {
-            "linear": (lambda x: x.copy(), lambda x, y: 1.0),
-            "relu": (lambda x: np.maximum(x, 0), lambda x, y: (x > 0).astype(np.float32)),
-            "sigmoid": (lambda x: 1 / (1 + np.exp(-x)), lambda x, y: y * (1 - y)),
-        }
-
-        def get(identifier):
-            if isinstance(identifier, Act):
-                return identifier
-            name = "linear" if identifier is None else identifier
-            if name not in table:
-                raise ValueError(f"Unknown activation: {identifier!r}.")
-            return Act(name, *table[name])
-
-        acts.get, acts.serialize, acts.Activation = get, (lambda a: a.name), Act
-        sys.modules["aenn.activations"] = aenn.activations = acts
-    try:
-        import aenn.initializers  # noqa: F401
-    except ImportError:
-        inits = types.ModuleType("aenn.initializers")
-
-        def get(identifier):
-            rng = np.random.default_rng(0)
-            if identifier == "zeros":
-                return lambda shape: np.zeros(shape, np.float32)
-            return lambda shape: rng.uniform(-0.1, 0.1, shape).astype(np.float32)
-
-        inits.get = get
-        sys.modules["aenn.initializers"] = aenn.initializers = inits
-    try:
-        import aenn.regularizers  # noqa: F401
-    except ImportError:
-        regs = types.ModuleType("aenn.regularizers")
-        regs.get = lambda identifier: identifier
-        sys.modules["aenn.regularizers"] = aenn.regularizers = regs
-
-
-_install_stubs()
-
-from aenn.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose  # noqa: E402
-from aenn.layers import shapes  # noqa: E402
-from aenn.reference import conv as ref  # noqa: E402
+from aenn.layers import shapes
+from aenn.layers.conv import Conv1D, Conv1DTranspose, Conv2D, Conv2DTranspose
+from aenn.reference import conv as ref
 
 
 def built(layer, input_shape):
@@ -220,7 +157,7 @@ def test_conv1d_layer_causal_dilated():
     layer = built(Conv1D(3, 3, padding="causal", dilation_rate=2), (None, 9, 2))
     x = np.random.default_rng(0).standard_normal((2, 9, 2)).astype(np.float32)
     g = (1, 1, 1, 2, 0, 0, 4, 0)
-    x4 = lambda x: x[:, None]  # noqa: E731
+    x4 = lambda x: x[:, None]
     _check_layer(layer, x, lambda x, k, b: ref.conv2d_forward(x4(x), k[None], b, *g),
                  lambda d, x, k: ref.conv2d_backward(d[:, None], x4(x), k[None], *g))
     # causal: output t depends only on inputs <= t

@@ -1,31 +1,11 @@
 """Dense and the shape-only core layers: shapes, parameter counts, values, gradients, configs."""
 
-import sys
-import types
 
 import numpy as np
 import pytest
 
-try:  # aenn.initializers comes from another branch; a minimal stand-in until it is merged
-    import aenn.initializers  # noqa: F401
-except ImportError:  # pragma: no cover
-    _stub = types.ModuleType("aenn.initializers")
-
-    def _get(identifier):
-        def init(shape):
-            if identifier == "zeros":
-                return np.zeros(shape, np.float32)
-            limit = np.sqrt(6.0 / (shape[0] + shape[-1]))
-            return np.random.default_rng(0).uniform(-limit, limit, shape).astype(np.float32)
-        return init
-
-    _stub.get = _get
-    sys.modules["aenn.initializers"] = _stub
-    import aenn
-    aenn.initializers = _stub
-
-from aenn.layers.core import Dense, Flatten, Identity, Permute, RepeatVector, Reshape  # noqa: E402
-from aenn.reference import dense as ref  # noqa: E402
+from aenn.layers.core import Dense, Flatten, Identity, Permute, RepeatVector, Reshape
+from aenn.reference import dense as ref
 
 
 def _build(layer, shape):

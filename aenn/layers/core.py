@@ -78,6 +78,8 @@ class Dense(Layer):
         N-D tensor with shape `(batch_size, ..., units)`; Dense applies to the last axis.
     """
 
+    handles_activity_regularizer = True  # forward adds the penalty, backward its gradient
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  activity_regularizer=None, kernel_constraint=None, bias_constraint=None,
