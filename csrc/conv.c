@@ -74,7 +74,7 @@ typedef struct {
     void (*corr_block)(const corr_blk *k);
     void (*wgrad_run)(float *p, const float *x0, int64_t xs, const float *dy0, int64_t ds,
                       int64_t count, int64_t M, int64_t N);
-    void (*corr_n1)(float *tmp, int64_t nvec, const float *xt, int64_t nu, int64_t M,
+    void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
                     int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias);
     int vl; /* floats per vector */
 } conv_ops;
@@ -198,7 +198,7 @@ static void corr_cols(const view_t *v, int64_t ow, int64_t *lo, int64_t *hi) {
     *hi = b;
 }
 
-/* One output channel, stride 1 along W: floats of the per-row transposed input (see corr_n1). */
+/* One output channel, stride 1 along W: floats of the transposed input rows (see corr_n1). */
 #define N1_BUF 12288
 #define N1_VLMAX 16
 
@@ -207,43 +207,66 @@ static int64_t n1_wbuf(const view_t *v) {
     return nvec * N1_VLMAX + (v->KW - 1) * v->DW;
 }
 
+/* Slots of the row cache: enough for the input rows of two consecutive output rows. */
+static int64_t n1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 1 + v->SH; }
+
 static int n1_applies(const view_t *v) {
-    return v->N == 1 && v->SW == 1 && v->KH <= TAPMAX && v->KH * v->M * n1_wbuf(v) <= N1_BUF;
+    return v->N == 1 && v->SW == 1 && v->KH <= TAPMAX && n1_slots(v) <= 64 &&
+           n1_slots(v) * v->M * n1_wbuf(v) <= N1_BUF;
+}
+
+/* Per-thread state of the one-output-channel path: a cache of transposed, zero-padded input
+ * rows, buf[slot][m][j] = x[b, ih, j - PL, m] (0 outside the row), slot = ih % slots. */
+typedef struct {
+    float buf[N1_BUF];
+    float tmp[N1_BUF];
+    int64_t tag[64]; /* b * H + ih held by the slot, or -1 */
+} n1_state;
+
+static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int64_t ih) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, Wbuf = n1_wbuf(v), slot = ih % n1_slots(v);
+    float *dst = st->buf + slot * M * Wbuf;
+    if (st->tag[slot] == b * v->H + ih) return dst;
+    st->tag[slot] = b * v->H + ih;
+    const float *x = c->x + (b * v->H + ih) * v->W * M;
+    int64_t end = v->PL + v->W < Wbuf ? v->PL + v->W : Wbuf;
+    for (int64_t m = 0; m < M; m++) {
+        float *d = dst + m * Wbuf;
+        for (int64_t j = 0; j < v->PL && j < Wbuf; j++) d[j] = 0.0f;
+        for (int64_t j = end; j < Wbuf; j++) d[j] = 0.0f;
+    }
+    for (int64_t j = v->PL; j < end; j++) {
+        const float *xp = x + (j - v->PL) * M;
+        for (int64_t m = 0; m < M; m++) dst[m * Wbuf + j] = xp[m];
+    }
+    return dst;
 }
 
 /* y row (b, oh) for N == 1: interior columns (every kernel column inside x) from the vector
- * kernel on a zero-padded transposed copy of the input rows; border columns by the plain loop
- * below. Both give, per output, bias + x*w products added for u, t, m ascending. */
-static void correlate_row_n1(const correlate_ctx *c, int64_t b, int64_t oh) {
+ * kernel on the transposed rows; border columns by the plain loop below. Both give, per
+ * output, bias + x*w products added for u, t, m ascending. */
+static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
     const view_t *v = c->v;
     const int64_t M = v->M, Wbuf = n1_wbuf(v);
-    float buf[N1_BUF], tmp[N1_BUF];
-    const float *wr[TAPMAX];
+    const float *wr[TAPMAX], *rows[TAPMAX];
     int64_t urow[TAPMAX], nu = 0;
     float bias = c->bias ? c->bias[0] : 0.0f;
     for (int64_t u = 0; u < v->KH; u++) {
         int64_t ih = oh * v->SH + u * v->DH - v->PT;
         if (ih < 0 || ih >= v->H) continue;
-        const float *x = c->x + (b * v->H + ih) * v->W * M;
-        float *dst = buf + nu * M * Wbuf;
-        for (int64_t m = 0; m < M; m++) {
-            float *d = dst + m * Wbuf;
-            for (int64_t j = 0; j < Wbuf; j++) {
-                int64_t iw = j - v->PL;
-                d[j] = (iw >= 0 && iw < v->W) ? x[iw * M + m] : 0.0f;
-            }
-        }
+        rows[nu] = n1_row(st, c, b, ih);
         wr[nu] = c->w + u * v->KW * M;
         urow[nu++] = ih;
     }
     int64_t vl = c->o->vl, nvec = (v->OW + vl - 1) / vl;
     float *y = c->y + (b * v->OH + oh) * v->OW;
-    c->o->corr_n1(tmp, nvec, buf, nu, M, Wbuf, v->KW, v->DW, wr, bias);
+    c->o->corr_n1(st->tmp, nvec, rows, nu, M, Wbuf, v->KW, v->DW, wr, bias);
     for (int64_t ow = 0; ow < v->OW; ow++) {
         int64_t lo, hi;
         corr_cols(v, ow, &lo, &hi);
         if (lo == 0 && hi == v->KW) {
-            y[ow] = tmp[ow];
+            y[ow] = st->tmp[ow];
             continue;
         }
         float acc = bias;
@@ -267,7 +290,10 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
     if (n1_applies(v)) {
-        for (int64_t row = begin; row < end; row++) correlate_row_n1(c, row / v->OH, row % v->OH);
+        n1_state st;
+        for (int i = 0; i < 64; i++) st.tag[i] = -1;
+        for (int64_t row = begin; row < end; row++)
+            correlate_row_n1(&st, c, row / v->OH, row % v->OH);
         return;
     }
     for (int64_t row = begin; row < end; row++) {
