@@ -75,7 +75,8 @@ typedef struct {
     void (*wgrad_run)(float *p, const float *x0, int64_t xs, const float *dy0, int64_t ds,
                       int64_t count, int64_t M, int64_t N);
     void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
-                    int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias);
+                    int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
+                    const int32_t *valid);
     int vl; /* floats per vector */
 } conv_ops;
 
@@ -212,7 +213,7 @@ static int64_t n1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 1 + v->S
 
 static int n1_applies(const view_t *v) {
     return v->N == 1 && v->SW == 1 && v->KH <= TAPMAX && n1_slots(v) <= 64 &&
-           n1_slots(v) * v->M * n1_wbuf(v) <= N1_BUF;
+           n1_slots(v) * v->M * n1_wbuf(v) <= N1_BUF && v->KW * n1_wbuf(v) <= N1_BUF;
 }
 
 /* Per-thread state of the one-output-channel path: a cache of transposed, zero-padded input
@@ -220,6 +221,7 @@ static int n1_applies(const view_t *v) {
 typedef struct {
     float buf[N1_BUF];
     float tmp[N1_BUF];
+    int32_t valid[N1_BUF]; /* valid[t*Wbuf + j]: -1 if column j reads x through t (or j >= OW) */
     int64_t tag[64]; /* b * H + ih held by the slot, or -1 */
 } n1_state;
 
@@ -243,45 +245,25 @@ static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int6
     return dst;
 }
 
-/* y row (b, oh) for N == 1: interior columns (every kernel column inside x) from the vector
- * kernel on the transposed rows; border columns by the plain loop below. Both give, per
- * output, bias + x*w products added for u, t, m ascending. */
+/* y row (b, oh) for N == 1 from the pixel-lane kernel on the transposed rows: per output,
+ * bias + x*w products added for u, t, m ascending over the taps inside x (border lanes keep
+ * their value for the taps outside: a select, so exactly the skip of the general path). */
 static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
     const view_t *v = c->v;
     const int64_t M = v->M, Wbuf = n1_wbuf(v);
     const float *wr[TAPMAX], *rows[TAPMAX];
-    int64_t urow[TAPMAX], nu = 0;
+    int64_t nu = 0;
     float bias = c->bias ? c->bias[0] : 0.0f;
     for (int64_t u = 0; u < v->KH; u++) {
         int64_t ih = oh * v->SH + u * v->DH - v->PT;
         if (ih < 0 || ih >= v->H) continue;
         rows[nu] = n1_row(st, c, b, ih);
-        wr[nu] = c->w + u * v->KW * M;
-        urow[nu++] = ih;
+        wr[nu++] = c->w + u * v->KW * M;
     }
     int64_t vl = c->o->vl, nvec = (v->OW + vl - 1) / vl;
     float *y = c->y + (b * v->OH + oh) * v->OW;
-    c->o->corr_n1(st->tmp, nvec, rows, nu, M, Wbuf, v->KW, v->DW, wr, bias);
-    for (int64_t ow = 0; ow < v->OW; ow++) {
-        int64_t lo, hi;
-        corr_cols(v, ow, &lo, &hi);
-        if (lo == 0 && hi == v->KW) {
-            y[ow] = st->tmp[ow];
-            continue;
-        }
-        float acc = bias;
-        for (int64_t r = 0; r < nu; r++) {
-            const float *x = c->x + (b * v->H + urow[r]) * v->W * M;
-            for (int64_t t = lo; t < hi; t++) {
-                const float *xp = x + (ow + t * v->DW - v->PL) * M;
-                for (int64_t m = 0; m < M; m++) {
-                    float prod = xp[m] * wr[r][t * M + m];
-                    acc = acc + prod;
-                }
-            }
-        }
-        y[ow] = acc;
-    }
+    c->o->corr_n1(st->tmp, nvec, rows, nu, M, Wbuf, v->KW, v->DW, wr, bias, st->valid);
+    memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
 }
 
 static void correlate_rows(void *arg, int64_t begin, int64_t end) {
@@ -292,6 +274,12 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     if (n1_applies(v)) {
         n1_state st;
         for (int i = 0; i < 64; i++) st.tag[i] = -1;
+        const int64_t Wbuf = n1_wbuf(v);
+        for (int64_t t = 0; t < v->KW; t++)
+            for (int64_t j = 0; j < Wbuf; j++) {
+                int64_t iw = j + t * v->DW - v->PL;
+                st.valid[t * Wbuf + j] = (j >= v->OW || (iw >= 0 && iw < v->W)) ? -1 : 0;
+            }
         for (int64_t row = begin; row < end; row++)
             correlate_row_n1(&st, c, row / v->OH, row % v->OH);
         return;
