@@ -77,6 +77,9 @@ typedef struct {
     void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
                     int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
                     const int32_t *valid);
+    void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
+                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
+                     int64_t N);
     int vl; /* floats per vector */
 } conv_ops;
 
@@ -447,6 +450,19 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 int64_t ih = oh * v->SH + u * v->DH - v->PT;
                 if (ih < 0 || ih >= v->H) continue;
                 const float *xrow = c->x + (b * v->H + ih) * v->W * M;
+                if (M == 1 && v->KW <= 8) { /* all kernel columns at once */
+                    int64_t lo[8], hi[8];
+                    for (int64_t t = 0; t < v->KW; t++) {
+                        int64_t off = t * v->DW - v->PL;
+                        lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
+                        hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                        if (hi[t] > v->OW) hi[t] = v->OW;
+                        if (hi[t] < lo[t]) hi[t] = lo[t];
+                    }
+                    c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
+                                   v->PL, N);
+                    continue;
+                }
                 for (int64_t t = 0; t < v->KW; t++) {
                     /* ow with 0 <= ow*SW + t*DW - PL < W */
                     int64_t off = t * v->DW - v->PL, lo = 0, hi;
