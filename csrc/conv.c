@@ -269,6 +269,45 @@ static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, in
     memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
 }
 
+/* Bit u set: kernel row u reads inside x for output row oh (KH <= 64). */
+static uint64_t corr_umask(const view_t *v, int64_t oh) {
+    uint64_t m = 0;
+    for (int64_t u = 0; u < v->KH && u < 64; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih >= 0 && ih < v->H) m |= (uint64_t)1 << u;
+    }
+    return m;
+}
+
+/* Builds the tap list of output pixel (b, oh, ow) over kernel columns [lo, hi) and runs the
+ * block k (its other pixels are at fixed steps from this one) in segments of TAPMAX taps. */
+static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh, int64_t ow,
+                      int64_t lo, int64_t hi, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, N = v->N;
+    int64_t n = 0, segs = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        for (int64_t t = lo; t < hi; t++) {
+            if (n == TAPMAX) {
+                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+                c->o->corr_block(k);
+                segs++;
+                n = 0;
+            }
+            int64_t iw = ow * v->SW + t * v->DW - v->PL;
+            xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * M;
+            ws[n] = c->w + (u * v->KW + t) * M * N;
+            n++;
+        }
+    }
+    if (segs == 0 || n > 0) {
+        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+        c->o->corr_block(k);
+    }
+}
+
 static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const correlate_ctx *c = arg;
     const view_t *v = c->v;
@@ -287,8 +326,14 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
             correlate_row_n1(&st, c, row / v->OH, row % v->OH);
         return;
     }
-    for (int64_t row = begin; row < end; row++) {
+    for (int64_t row = begin; row < end;) {
         int64_t b = row / v->OH, oh = row % v->OH;
+        /* rows of the same image reading the same kernel rows form a group */
+        uint64_t mask = corr_umask(v, oh);
+        int64_t row2 = row + 1;
+        if (v->KH <= 64)
+            while (row2 < end && row2 / v->OH == b && corr_umask(v, row2 % v->OH) == mask) row2++;
+        int64_t G = row2 - row;
         int64_t ow = 0;
         while (ow < v->OW) {
             int64_t lo, hi, lo2, hi2, ow2 = ow + 1;
@@ -298,31 +343,24 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                 if (lo2 != lo || hi2 != hi) break;
                 ow2++;
             }
-            corr_blk k = {NULL, NULL, 0, 0, v->SW * M, M, N,
-                          c->y + ((b * v->OH + oh) * v->OW + ow) * N, N, ow2 - ow, c->bias};
-            int64_t n = 0, segs = 0;
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                if (ih < 0 || ih >= v->H) continue;
-                for (int64_t t = lo; t < hi; t++) {
-                    if (n == TAPMAX) {
-                        k.xs = xs; k.ws = ws; k.ntaps = (int)n; k.accumulate = segs > 0;
-                        c->o->corr_block(&k);
-                        segs++;
-                        n = 0;
-                    }
-                    int64_t iw = ow * v->SW + t * v->DW - v->PL;
-                    xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * M;
-                    ws[n] = c->w + (u * v->KW + t) * M * N;
-                    n++;
+            if (ow2 - ow >= 4 || G == 1) { /* blocks of pixels along the row, row by row */
+                for (int64_t r = 0; r < G; r++) {
+                    corr_blk k = {NULL, NULL, 0, 0, v->SW * M, M, N,
+                                  c->y + ((b * v->OH + oh + r) * v->OW + ow) * N, N, ow2 - ow,
+                                  c->bias};
+                    corr_taps(c, &k, b, oh + r, ow, lo, hi, xs, ws);
                 }
-            }
-            if (segs == 0 || n > 0) {
-                k.xs = xs; k.ws = ws; k.ntaps = (int)n; k.accumulate = segs > 0;
-                c->o->corr_block(&k);
+            } else { /* a few columns (the borders): blocks of pixels down the column */
+                for (int64_t col = ow; col < ow2; col++) {
+                    corr_blk k = {NULL, NULL, 0, 0, v->SH * v->W * M, M, N,
+                                  c->y + ((b * v->OH + oh) * v->OW + col) * N, v->OW * N, G,
+                                  c->bias};
+                    corr_taps(c, &k, b, oh, col, lo, hi, xs, ws);
+                }
             }
             ow = ow2;
         }
+        row = row2;
     }
 }
 
