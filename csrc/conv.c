@@ -403,13 +403,60 @@ static void gather_cols(const view_t *v, int64_t iw, int64_t *first, int64_t *la
         }
 }
 
+/* Bit u set: kernel row u reaches dx row ih (KH <= 64). */
+static uint64_t gather_umask(const view_t *v, int64_t ih) {
+    uint64_t m = 0;
+    for (int64_t u = 0; u < v->KH && u < 64; u++) {
+        int64_t ph = ih + v->PT - u * v->DH;
+        if (ph >= 0 && ph % v->SH == 0 && ph / v->SH < v->OH) m |= (uint64_t)1 << u;
+    }
+    return m;
+}
+
+/* Tap list of dx pixel (b, ih, iw), kernel columns first..last (gather_cols), then the block. */
+static void gather_taps(const gather_ctx *c, corr_blk *k, int64_t b, int64_t ih, int64_t iw,
+                        int64_t f, int64_t l, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, N = v->N;
+    int64_t n = 0, segs = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
+        if (ph < 0 || ph % v->SH) continue;
+        int64_t oh = ph / v->SH;
+        if (oh >= v->OH) continue;
+        for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
+            int64_t ow = gather_ow(v, iw, t);
+            if (ow < 0) continue;
+            if (n == TAPMAX) {
+                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+                c->o->corr_block(k);
+                segs++;
+                n = 0;
+            }
+            xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
+            ws[n] = c->wt + (u * v->KW + t) * N * M;
+            n++;
+        }
+    }
+    if (segs == 0 || n > 0) {
+        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+        c->o->corr_block(k);
+    }
+}
+
 static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const gather_ctx *c = arg;
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
-    for (int64_t row = begin; row < end; row++) {
+    for (int64_t row = begin; row < end;) {
         int64_t b = row / v->H, ih = row % v->H;
+        /* with SH == 1, rows of the same image reading the same kernel rows form a group */
+        uint64_t mask = gather_umask(v, ih);
+        int64_t row2 = row + 1;
+        if (v->SH == 1 && v->KH <= 64)
+            while (row2 < end && row2 / v->H == b && gather_umask(v, row2 % v->H) == mask) row2++;
+        int64_t G = row2 - row;
         for (int64_t r = 0; r < v->SW && r < v->W; r++) {
             int64_t iw = r;
             while (iw < v->W) {
@@ -420,36 +467,27 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
                     if (f2 != f || l2 != l) break;
                     iw2 += v->SW;
                 }
-                corr_blk k = {NULL, NULL, 0, 0, N, N, M,
-                              c->dx + ((b * v->H + ih) * v->W + iw) * M, v->SW * M,
-                              (iw2 - iw) / v->SW, c->bias};
-                int64_t n = 0, segs = 0;
-                for (int64_t u = 0; u < v->KH; u++) {
-                    int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
-                    if (ph < 0 || ph % v->SH) continue;
-                    int64_t oh = ph / v->SH;
-                    if (oh >= v->OH) continue;
-                    for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
-                        int64_t ow = gather_ow(v, iw, t);
-                        if (ow < 0) continue;
-                        if (n == TAPMAX) {
-                            k.xs = xs; k.ws = ws; k.ntaps = (int)n; k.accumulate = segs > 0;
-                            c->o->corr_block(&k);
-                            segs++;
-                            n = 0;
-                        }
-                        xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
-                        ws[n] = c->wt + (u * v->KW + t) * N * M;
-                        n++;
+                int64_t P = (iw2 - iw) / v->SW;
+                if (P >= 4 || G == 1) { /* blocks along the row, row by row */
+                    for (int64_t g = 0; g < G; g++) {
+                        corr_blk k = {NULL, NULL, 0, 0, N, N, M,
+                                      c->dx + ((b * v->H + ih + g) * v->W + iw) * M, v->SW * M, P,
+                                      c->bias};
+                        gather_taps(c, &k, b, ih + g, iw, f, l, xs, ws);
                     }
-                }
-                if (segs == 0 || n > 0) {
-                    k.xs = xs; k.ws = ws; k.ntaps = (int)n; k.accumulate = segs > 0;
-                    c->o->corr_block(&k);
+                } else { /* border columns: blocks down the column (SH == 1: oh + 1 per row) */
+                    for (int64_t j = 0; j < P; j++) {
+                        int64_t col = iw + j * v->SW;
+                        corr_blk k = {NULL, NULL, 0, 0, v->OW * N, N, M,
+                                      c->dx + ((b * v->H + ih) * v->W + col) * M, v->W * M, G,
+                                      c->bias};
+                        gather_taps(c, &k, b, ih, col, f, l, xs, ws);
+                    }
                 }
                 iw = iw2;
             }
         }
+        row = row2;
     }
 }
 
