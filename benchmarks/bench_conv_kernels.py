@@ -1,7 +1,9 @@
 """Micro-benchmark of the conv kernels on the coursework's conv layers (batch 128).
 
-Prints, per layer, the forward and backward (dinp + dweight + dbias) milliseconds and GFLOP/s,
-for each thread count and each instruction set the CPU supports, plus the per-model totals.
+Prints, per layer, the forward and backward (dinp + dweight + dbias) milliseconds (median wall
+time) and GFLOP/s, and the CPU milliseconds of all threads (robust on a loaded machine), for each
+thread count and each instruction set the CPU supports, plus the per-model totals. FLOPs count
+'same' borders in full (an upper bound).
 The first layer of a model gets no dinp (the engine never asks for it).
 
 Usage:
@@ -52,13 +54,15 @@ def _layer_arrays(spec, rng):
 
 
 def _time(fn, reps):
+    """Median wall seconds and median CPU seconds (all threads) of one call."""
     fn()
-    best = []
+    wall, cpu = [], []
     for _ in range(reps):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
-        best.append(time.perf_counter() - t0)
-    return float(np.median(best))
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.process_time() - c0)
+    return float(np.median(wall)), float(np.median(cpu))
 
 
 def bench_layer(spec, reps):
@@ -70,15 +74,15 @@ def bench_layer(spec, reps):
     if transpose:
         fwd = lambda: _core.conv2d_transpose_forward(out, x, k, bias, *geom)  # noqa: E731
         bwd = lambda: _core.conv2d_transpose_backward(dx, dk, db, dout, x, k, *geom)  # noqa: E731
-        macs = out.size // out.shape[3] * 0 + x.size // x.shape[3] * k.size
+        macs = x.size // x.shape[3] * k.size  # every input pixel scatters the whole kernel
     else:
         fwd = lambda: _core.conv2d_forward(out, x, k, bias, *geom)  # noqa: E731
         bwd = lambda: _core.conv2d_backward(dx, dk, db, dout, x, k, *geom)  # noqa: E731
         macs = out.size // out.shape[3] * k.size  # upper bound: 'same' borders counted in full
-    tf, tb = _time(fwd, reps), _time(bwd, reps)
+    (tf, cf), (tb, cb) = _time(fwd, reps), _time(bwd, reps)
     flop_f = 2 * macs
     flop_b = 2 * macs * (2 if need else 1)
-    return tf, tb, flop_f, flop_b
+    return tf, tb, flop_f, flop_b, cf, cb
 
 
 def main():
@@ -97,14 +101,16 @@ def main():
             _core.set_num_threads(t)
             for model in args.models:
                 print(f"== {model}  isa={_core.isa() if has_isa else 'n/a'}  threads={t}")
-                tot_f = tot_b = fl = 0.0
+                tot_f = tot_b = fl = cpu = 0.0
                 for spec in MODELS[model]:
-                    tf, tb, ff, fb = bench_layer(spec, args.reps)
-                    tot_f, tot_b, fl = tot_f + tf, tot_b + tb, fl + ff + fb
+                    tf, tb, ff, fb, cf, cb = bench_layer(spec, args.reps)
+                    tot_f, tot_b, fl, cpu = tot_f + tf, tot_b + tb, fl + ff + fb, cpu + cf + cb
                     print(f"  {spec[0]:28s} fwd {tf * 1e3:8.2f} ms ({ff / tf / 1e9:6.1f} GFLOP/s)"
-                          f"  bwd {tb * 1e3:8.2f} ms ({fb / tb / 1e9:6.1f} GFLOP/s)")
+                          f"  bwd {tb * 1e3:8.2f} ms ({fb / tb / 1e9:6.1f} GFLOP/s)"
+                          f"  cpu {(cf + cb) * 1e3:8.2f} ms")
                 print(f"  {'TOTAL':28s} fwd {tot_f * 1e3:8.2f} ms  bwd {tot_b * 1e3:8.2f} ms  "
-                      f"fwd+bwd {(tot_f + tot_b) * 1e3:8.2f} ms ({fl / (tot_f + tot_b) / 1e9:6.1f} GFLOP/s)")
+                      f"fwd+bwd {(tot_f + tot_b) * 1e3:8.2f} ms ({fl / (tot_f + tot_b) / 1e9:6.1f} GFLOP/s)"
+                      f"  cpu {cpu * 1e3:8.2f} ms")
 
 
 if __name__ == "__main__":

@@ -241,9 +241,9 @@ static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int6
         for (int64_t j = 0; j < v->PL && j < Wbuf; j++) d[j] = 0.0f;
         for (int64_t j = end; j < Wbuf; j++) d[j] = 0.0f;
     }
-    for (int64_t j = v->PL; j < end; j++) {
-        const float *xp = x + (j - v->PL) * M;
-        for (int64_t m = 0; m < M; m++) dst[m * Wbuf + j] = xp[m];
+    for (int64_t m = 0; m < M; m++) {
+        float *d = dst + m * Wbuf;
+        for (int64_t j = v->PL; j < end; j++) d[j] = x[(j - v->PL) * M + m];
     }
     return dst;
 }
