@@ -188,3 +188,25 @@ def test_env_var_selects_the_isa():
     assert _isa_in_subprocess("no-such-isa") == best
     if "avx512" not in ISAS:  # an unsupported request falls back to the best one below it
         assert _isa_in_subprocess("avx512") == best
+
+
+@pytest.mark.parametrize("isa", ISAS)
+@pytest.mark.parametrize("oc", [1, 3, 20])
+def test_long_tap_lists_are_split_exactly(isa, oc, restore_isa):
+    # 17x17 = 289 taps: more than one kernel call per pixel block (TAPMAX = 256 in conv.c)
+    _core.set_isa(isa)
+    case = dict(b=1, h=19, w=18, c=2, oc=oc, kh=17, kw=17, geom=(1, 1, 1, 1, 8, 8, 8, 8))
+    x, w, b = tc._arrays(case, False)
+    out = tc.c_conv_forward(x, w, b, case["geom"])
+    want = tc.ref.conv2d_forward(x.astype(np.float64), w.astype(np.float64),
+                                 b.astype(np.float64), *case["geom"])
+    tc._close(out, want)
+    dout = np.random.default_rng(1).standard_normal(out.shape).astype(np.float32)
+    got = tc.c_conv_backward(dout, x, w, case["geom"])
+    want = tc.ref.conv2d_backward(dout.astype(np.float64), x.astype(np.float64),
+                                  w.astype(np.float64), *case["geom"])
+    for g, r in zip(got, want):
+        tc._close(g, r)
+    _core.set_isa("generic")
+    again = [tc.c_conv_forward(x, w, b, case["geom"]), *tc.c_conv_backward(dout, x, w, case["geom"])]
+    assert _bytes(again) == _bytes([out, *got])
