@@ -77,6 +77,10 @@ typedef struct {
     void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
                     int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
                     const int32_t *valid);
+    void (*corr_n1_2rows)(float *tmp, float *tmp2, int64_t nvec, const float *const *xt,
+                          const float *const *xt2, int64_t nu, int64_t M, int64_t Wbuf,
+                          int64_t KW, int64_t DW, const float *const *wr, float bias,
+                          const int32_t *valid);
     void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
                      const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
                      int64_t N);
@@ -224,6 +228,7 @@ static int n1_applies(const view_t *v) {
 typedef struct {
     float buf[N1_BUF];
     float tmp[N1_BUF];
+    float tmp2[N1_BUF];
     int32_t valid[N1_BUF]; /* valid[t*Wbuf + j]: -1 if column j reads x through t (or j >= OW) */
     int64_t tag[64]; /* b * H + ih held by the slot, or -1 */
 } n1_state;
@@ -308,6 +313,28 @@ static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh
     }
 }
 
+/* Output rows oh and oh + 1 (same kernel rows inside x) for N == 1, two at once. */
+static void correlate_2rows_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, Wbuf = n1_wbuf(v);
+    const float *wr[TAPMAX], *rows[TAPMAX], *rows2[TAPMAX];
+    int64_t nu = 0;
+    float bias = c->bias ? c->bias[0] : 0.0f;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        rows[nu] = n1_row(st, c, b, ih);
+        rows2[nu] = n1_row(st, c, b, ih + v->SH);
+        wr[nu++] = c->w + u * v->KW * M;
+    }
+    int64_t vl = c->o->vl, nvec = (v->OW + vl - 1) / vl;
+    float *y = c->y + (b * v->OH + oh) * v->OW;
+    c->o->corr_n1_2rows(st->tmp, st->tmp2, nvec, rows, rows2, nu, M, Wbuf, v->KW, v->DW, wr,
+                        bias, st->valid);
+    memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
+    memcpy(y + v->OW, st->tmp2, (size_t)v->OW * sizeof(float));
+}
+
 static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const correlate_ctx *c = arg;
     const view_t *v = c->v;
@@ -322,8 +349,17 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                 int64_t iw = j + t * v->DW - v->PL;
                 st.valid[t * Wbuf + j] = (j >= v->OW || (iw >= 0 && iw < v->W)) ? -1 : 0;
             }
-        for (int64_t row = begin; row < end; row++)
-            correlate_row_n1(&st, c, row / v->OH, row % v->OH);
+        for (int64_t row = begin; row < end;) {
+            int64_t b = row / v->OH, oh = row % v->OH;
+            if (row + 1 < end && oh + 1 < v->OH && v->KH <= 64 &&
+                corr_umask(v, oh) == corr_umask(v, oh + 1)) {
+                correlate_2rows_n1(&st, c, b, oh);
+                row += 2;
+            } else {
+                correlate_row_n1(&st, c, b, oh);
+                row += 1;
+            }
+        }
         return;
     }
     for (int64_t row = begin; row < end;) {
