@@ -84,6 +84,9 @@ typedef struct {
     void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
                      const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
                      int64_t N);
+    void (*wgrad_n1)(float *p, const float *x, const float *dy, const int64_t *lo,
+                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
+                     int64_t M);
     int vl; /* floats per vector */
 } conv_ops;
 
@@ -562,7 +565,7 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 int64_t ih = oh * v->SH + u * v->DH - v->PT;
                 if (ih < 0 || ih >= v->H) continue;
                 const float *xrow = c->x + (b * v->H + ih) * v->W * M;
-                if (M == 1 && v->KW <= 8) { /* all kernel columns at once */
+                if ((M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
                     int64_t lo[8], hi[8];
                     for (int64_t t = 0; t < v->KW; t++) {
                         int64_t off = t * v->DW - v->PL;
@@ -571,8 +574,12 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                         if (hi[t] > v->OW) hi[t] = v->OW;
                         if (hi[t] < lo[t]) hi[t] = lo[t];
                     }
-                    c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
-                                   v->PL, N);
+                    if (M == 1)
+                        c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW,
+                                       v->DW, v->PL, N);
+                    else
+                        c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW,
+                                       v->DW, v->PL, M);
                     continue;
                 }
                 for (int64_t t = 0; t < v->KW; t++) {
