@@ -17,6 +17,8 @@
 
 #include <string.h>
 
+#include "cpu.h"
+
 typedef struct {
     int64_t B, H, W, M;  /* x */
     int64_t OH, OW, N;   /* y */
@@ -36,18 +38,6 @@ static view_t transpose_view(const aenn_conv2d_geom *g) {
     return v;
 }
 
-/* y[0:n] += a * x[0:n] */
-static inline void axpy(float *restrict y, float a, const float *restrict x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * x[i];
-}
-
-/* sum_i a[i] * b[i], in index order */
-static inline float dot(const float *restrict a, const float *restrict b, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
-}
-
 /* Rows handed to one thread at least: about 64k multiply-adds per thread. */
 static int64_t min_rows(int64_t work_per_row) {
     int64_t m = 65536 / (work_per_row > 0 ? work_per_row : 1);
@@ -64,106 +54,499 @@ static void swap_last_axes(float *wt, const float *w, int64_t taps, int64_t M, i
     }
 }
 
-/* ---- correlate: y (B,OH,OW,N) = corr(x (B,H,W,M), w (KH,KW,M,N)) + bias (N) [or 0] ------ */
+/* ---- the per-ISA inner kernels ---------------------------------------------------------- */
+
+/* A block of P output pixels that read the same list of taps. Pixel p of the block writes
+ * out + p*out_step (N channels) and reads, for tap j, xs[j] + p*x_step (M channels) against
+ * the (M, N) weight matrix ws[j]. */
+typedef struct {
+    const float *const *xs;
+    const float *const *ws;
+    int ntaps;
+    int accumulate;        /* 1: start from the values in out (a later segment of taps) */
+    int64_t x_step, M, N;
+    float *out;
+    int64_t out_step, P;
+    const float *bias;     /* N floats or NULL (used when !accumulate) */
+} corr_blk;
+
+typedef struct {
+    void (*corr_block)(const corr_blk *k);
+    void (*wgrad_run)(float *p, const float *x0, int64_t xs, const float *dy0, int64_t ds,
+                      int64_t count, int64_t M, int64_t N);
+    void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
+                    int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
+                    const int32_t *valid);
+    void (*corr_n1_2rows)(float *tmp, float *tmp2, int64_t nvec, const float *const *xt,
+                          const float *const *xt2, int64_t nu, int64_t M, int64_t Wbuf,
+                          int64_t KW, int64_t DW, const float *const *wr, float bias,
+                          const int32_t *valid);
+    void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
+                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
+                     int64_t N);
+    void (*wgrad_n1)(float *p, const float *x, const float *dy, const int64_t *lo,
+                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
+                     int64_t M);
+    int vl; /* floats per vector */
+} conv_ops;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define ISA generic
+#define VL 4
+#define REGS 12
+#define CK_P1 12
+#define CK_P2 6
+#define CK_P4 3
+#include "conv_kernels.inc"
+#undef ISA
+#undef VL
+#undef REGS
+#undef CK_P1
+#undef CK_P2
+#undef CK_P4
+#else
+#define ISA generic
+#define VL 1
+#define REGS 12
+#define CK_P1 12
+#define CK_P2 6
+#define CK_P4 3
+#include "conv_kernels.inc"
+#undef ISA
+#undef VL
+#undef REGS
+#undef CK_P1
+#undef CK_P2
+#undef CK_P4
+#endif
+
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define AENN_CONV_X86 1
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#else
+#pragma GCC push_options
+#pragma GCC target("avx2")
+#endif
+#define ISA avx2
+#define VL 8
+#define REGS 12
+#define CK_P1 12
+#define CK_P2 6
+#define CK_P4 3
+#include "conv_kernels.inc"
+#undef ISA
+#undef VL
+#undef REGS
+#undef CK_P1
+#undef CK_P2
+#undef CK_P4
+#if defined(__clang__)
+#pragma clang attribute pop
+#pragma clang attribute push(__attribute__((target("avx2,avx512f"))), apply_to = function)
+#else
+#pragma GCC pop_options
+#pragma GCC push_options
+#pragma GCC target("avx2,avx512f")
+#endif
+#define ISA avx512
+#define VL 16
+#define REGS 24
+#define CK_P1 24
+#define CK_P2 12
+#define CK_P4 6
+#include "conv_kernels.inc"
+#undef ISA
+#undef VL
+#undef REGS
+#undef CK_P1
+#undef CK_P2
+#undef CK_P4
+#if defined(__clang__)
+#pragma clang attribute pop
+#else
+#pragma GCC pop_options
+#endif
+#endif
+
+/* The function table of the ISA in force (cpu.h). */
+static const conv_ops *ops(void) {
+#ifdef AENN_CONV_X86
+    switch (aenn_isa()) {
+    case AENN_ISA_AVX512: return &ops_avx512;
+    case AENN_ISA_AVX2: return &ops_avx2;
+    default: break;
+    }
+#endif
+    return &ops_generic;
+}
+
+/* Taps handed to one kernel call at most; longer lists go in segments (same bits). */
+#define TAPMAX 256
+
+/* ---- correlate: y (B,OH,OW,N) = corr(x (B,H,W,M), w (KH,KW,M,N)) + bias (N) [or 0] ------
+ * Every y element: acc = bias (or 0); then for u ascending, t ascending over the taps that
+ * fall inside x, for m ascending: acc = acc + x * w. */
 typedef struct {
     const view_t *v;
     float *y;
     const float *x, *w, *bias;
+    const conv_ops *o;
 } correlate_ctx;
+
+/* Valid kernel columns [*lo, *hi) of output column ow: 0 <= ow*SW + t*DW - PL < W. */
+static void corr_cols(const view_t *v, int64_t ow, int64_t *lo, int64_t *hi) {
+    int64_t a = v->KW, b = 0;
+    for (int64_t t = 0; t < v->KW; t++) {
+        int64_t iw = ow * v->SW + t * v->DW - v->PL;
+        if (iw >= 0 && iw < v->W) {
+            if (t < a) a = t;
+            b = t + 1;
+        }
+    }
+    if (b == 0) a = 0;
+    *lo = a;
+    *hi = b;
+}
+
+/* One output channel, stride 1 along W: floats of the transposed input rows (see corr_n1). */
+#define N1_BUF 12288
+#define N1_VLMAX 16
+
+static int64_t n1_wbuf(const view_t *v) {
+    int64_t nvec = (v->OW + N1_VLMAX - 1) / N1_VLMAX;
+    return nvec * N1_VLMAX + (v->KW - 1) * v->DW;
+}
+
+/* Slots of the row cache: enough for the input rows of two consecutive output rows. */
+static int64_t n1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 1 + v->SH; }
+
+static int n1_applies(const view_t *v) {
+    return v->N == 1 && v->SW == 1 && v->KH <= TAPMAX && n1_slots(v) <= 64 &&
+           n1_slots(v) * v->M * n1_wbuf(v) <= N1_BUF && v->KW * n1_wbuf(v) <= N1_BUF;
+}
+
+/* Per-thread state of the one-output-channel path: a cache of transposed, zero-padded input
+ * rows, buf[slot][m][j] = x[b, ih, j - PL, m] (0 outside the row), slot = ih % slots. */
+typedef struct {
+    float buf[N1_BUF];
+    float tmp[N1_BUF];
+    float tmp2[N1_BUF];
+    int32_t valid[N1_BUF]; /* valid[t*Wbuf + j]: -1 if column j reads x through t (or j >= OW) */
+    int64_t tag[64]; /* b * H + ih held by the slot, or -1 */
+} n1_state;
+
+static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int64_t ih) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, Wbuf = n1_wbuf(v), slot = ih % n1_slots(v);
+    float *dst = st->buf + slot * M * Wbuf;
+    if (st->tag[slot] == b * v->H + ih) return dst;
+    st->tag[slot] = b * v->H + ih;
+    const float *x = c->x + (b * v->H + ih) * v->W * M;
+    int64_t end = v->PL + v->W < Wbuf ? v->PL + v->W : Wbuf;
+    for (int64_t m = 0; m < M; m++) {
+        float *d = dst + m * Wbuf;
+        for (int64_t j = 0; j < v->PL && j < Wbuf; j++) d[j] = 0.0f;
+        for (int64_t j = end; j < Wbuf; j++) d[j] = 0.0f;
+    }
+    for (int64_t m = 0; m < M; m++) {
+        float *d = dst + m * Wbuf;
+        for (int64_t j = v->PL; j < end; j++) d[j] = x[(j - v->PL) * M + m];
+    }
+    return dst;
+}
+
+/* y row (b, oh) for N == 1 from the pixel-lane kernel on the transposed rows: per output,
+ * bias + x*w products added for u, t, m ascending over the taps inside x (border lanes keep
+ * their value for the taps outside: a select, so exactly the skip of the general path). */
+static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, Wbuf = n1_wbuf(v);
+    const float *wr[TAPMAX], *rows[TAPMAX];
+    int64_t nu = 0;
+    float bias = c->bias ? c->bias[0] : 0.0f;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        rows[nu] = n1_row(st, c, b, ih);
+        wr[nu++] = c->w + u * v->KW * M;
+    }
+    int64_t vl = c->o->vl, nvec = (v->OW + vl - 1) / vl;
+    float *y = c->y + (b * v->OH + oh) * v->OW;
+    c->o->corr_n1(st->tmp, nvec, rows, nu, M, Wbuf, v->KW, v->DW, wr, bias, st->valid);
+    memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
+}
+
+/* Bit u set: kernel row u reads inside x for output row oh (KH <= 64). */
+static uint64_t corr_umask(const view_t *v, int64_t oh) {
+    uint64_t m = 0;
+    for (int64_t u = 0; u < v->KH && u < 64; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih >= 0 && ih < v->H) m |= (uint64_t)1 << u;
+    }
+    return m;
+}
+
+/* Builds the tap list of output pixel (b, oh, ow) over kernel columns [lo, hi) and runs the
+ * block k (its other pixels are at fixed steps from this one) in segments of TAPMAX taps. */
+static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh, int64_t ow,
+                      int64_t lo, int64_t hi, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, N = v->N;
+    int64_t n = 0, segs = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        for (int64_t t = lo; t < hi; t++) {
+            if (n == TAPMAX) {
+                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+                c->o->corr_block(k);
+                segs++;
+                n = 0;
+            }
+            int64_t iw = ow * v->SW + t * v->DW - v->PL;
+            xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * M;
+            ws[n] = c->w + (u * v->KW + t) * M * N;
+            n++;
+        }
+    }
+    if (segs == 0 || n > 0) {
+        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+        c->o->corr_block(k);
+    }
+}
+
+/* Output rows oh and oh + 1 (same kernel rows inside x) for N == 1, two at once. */
+static void correlate_2rows_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, Wbuf = n1_wbuf(v);
+    const float *wr[TAPMAX], *rows[TAPMAX], *rows2[TAPMAX];
+    int64_t nu = 0;
+    float bias = c->bias ? c->bias[0] : 0.0f;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        rows[nu] = n1_row(st, c, b, ih);
+        rows2[nu] = n1_row(st, c, b, ih + v->SH);
+        wr[nu++] = c->w + u * v->KW * M;
+    }
+    int64_t vl = c->o->vl, nvec = (v->OW + vl - 1) / vl;
+    float *y = c->y + (b * v->OH + oh) * v->OW;
+    c->o->corr_n1_2rows(st->tmp, st->tmp2, nvec, rows, rows2, nu, M, Wbuf, v->KW, v->DW, wr,
+                        bias, st->valid);
+    memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
+    memcpy(y + v->OW, st->tmp2, (size_t)v->OW * sizeof(float));
+}
 
 static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const correlate_ctx *c = arg;
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
-    for (int64_t row = begin; row < end; row++) {
-        int64_t b = row / v->OH, oh = row % v->OH;
-        for (int64_t ow = 0; ow < v->OW; ow++) {
-            float *y = c->y + ((b * v->OH + oh) * v->OW + ow) * N;
-            if (c->bias) memcpy(y, c->bias, (size_t)N * sizeof(float));
-            else memset(y, 0, (size_t)N * sizeof(float));
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                if (ih < 0) continue;
-                if (ih >= v->H) break;
-                for (int64_t t = 0; t < v->KW; t++) {
-                    int64_t iw = ow * v->SW + t * v->DW - v->PL;
-                    if (iw < 0) continue;
-                    if (iw >= v->W) break;
-                    const float *x = c->x + ((b * v->H + ih) * v->W + iw) * M;
-                    const float *w = c->w + (u * v->KW + t) * M * N;
-                    if (N == 1) y[0] += dot(x, w, M); /* single output channel */
-                    else
-                        for (int64_t m = 0; m < M; m++) axpy(y, x[m], w + m * N, N);
-                }
+    const float *xs[TAPMAX], *ws[TAPMAX];
+    if (n1_applies(v)) {
+        n1_state st;
+        for (int i = 0; i < 64; i++) st.tag[i] = -1;
+        const int64_t Wbuf = n1_wbuf(v);
+        for (int64_t t = 0; t < v->KW; t++)
+            for (int64_t j = 0; j < Wbuf; j++) {
+                int64_t iw = j + t * v->DW - v->PL;
+                st.valid[t * Wbuf + j] = (j >= v->OW || (iw >= 0 && iw < v->W)) ? -1 : 0;
+            }
+        for (int64_t row = begin; row < end;) {
+            int64_t b = row / v->OH, oh = row % v->OH;
+            if (row + 1 < end && oh + 1 < v->OH && v->KH <= 64 &&
+                corr_umask(v, oh) == corr_umask(v, oh + 1)) {
+                correlate_2rows_n1(&st, c, b, oh);
+                row += 2;
+            } else {
+                correlate_row_n1(&st, c, b, oh);
+                row += 1;
             }
         }
+        return;
+    }
+    for (int64_t row = begin; row < end;) {
+        int64_t b = row / v->OH, oh = row % v->OH;
+        /* rows of the same image reading the same kernel rows form a group */
+        uint64_t mask = corr_umask(v, oh);
+        int64_t row2 = row + 1;
+        if (v->KH <= 64)
+            while (row2 < end && row2 / v->OH == b && corr_umask(v, row2 % v->OH) == mask) row2++;
+        int64_t G = row2 - row;
+        int64_t ow = 0;
+        while (ow < v->OW) {
+            int64_t lo, hi, lo2, hi2, ow2 = ow + 1;
+            corr_cols(v, ow, &lo, &hi);
+            while (ow2 < v->OW) {
+                corr_cols(v, ow2, &lo2, &hi2);
+                if (lo2 != lo || hi2 != hi) break;
+                ow2++;
+            }
+            if (ow2 - ow >= 4 || G == 1) { /* blocks of pixels along the row, row by row */
+                for (int64_t r = 0; r < G; r++) {
+                    corr_blk k = {NULL, NULL, 0, 0, v->SW * M, M, N,
+                                  c->y + ((b * v->OH + oh + r) * v->OW + ow) * N, N, ow2 - ow,
+                                  c->bias};
+                    corr_taps(c, &k, b, oh + r, ow, lo, hi, xs, ws);
+                }
+            } else { /* a few columns (the borders): blocks of pixels down the column */
+                for (int64_t col = ow; col < ow2; col++) {
+                    corr_blk k = {NULL, NULL, 0, 0, v->SH * v->W * M, M, N,
+                                  c->y + ((b * v->OH + oh) * v->OW + col) * N, v->OW * N, G,
+                                  c->bias};
+                    corr_taps(c, &k, b, oh, col, lo, hi, xs, ws);
+                }
+            }
+            ow = ow2;
+        }
+        row = row2;
     }
 }
 
 static void correlate(float *y, const float *x, const float *w, const float *bias,
                       const view_t *v) {
-    correlate_ctx c = {v, y, x, w, bias};
+    correlate_ctx c = {v, y, x, w, bias, ops()};
     aenn_parallel_for(v->B * v->OH, min_rows(v->OW * v->KH * v->KW * v->M * v->N),
                       correlate_rows, &c);
 }
 
 /* ---- gather: dx (B,H,W,M) = corr^T(dy (B,OH,OW,N), wt (KH,KW,N,M)) + bias (M) [or 0] ----
  * dx[b,ih,iw,m] sums dy[b,oh,ow,n] * w[u,t,m,n] over every (oh,u,ow,t,n) with
- * oh*SH + u*DH - PT = ih and ow*SW + t*DW - PL = iw; wt holds w with its last axes swapped. */
+ * oh*SH + u*DH - PT = ih and ow*SW + t*DW - PL = iw; wt holds w with its last axes swapped.
+ * Order per element: bias (or 0), then u ascending, t ascending, n ascending.
+ * Columns iw = r, r + SW, r + 2*SW, ... (one residue r) read consecutive ow for a given t, so
+ * they are blocked together when they read the same kernel columns. */
 typedef struct {
     const view_t *v;
     float *dx;
     const float *dy, *wt, *bias;
+    const conv_ops *o;
 } gather_ctx;
+
+/* ow read by column iw through kernel column t, or -1. */
+static int64_t gather_ow(const view_t *v, int64_t iw, int64_t t) {
+    int64_t pw = iw + v->PL - t * v->DW;
+    if (pw < 0 || pw % v->SW) return -1;
+    int64_t ow = pw / v->SW;
+    return ow < v->OW ? ow : -1;
+}
+
+/* The first and last kernel column column iw reads (-1, -1 if none). Within one residue
+ * class of iw mod SW the pair determines the whole set. */
+static void gather_cols(const view_t *v, int64_t iw, int64_t *first, int64_t *last) {
+    *first = *last = -1;
+    for (int64_t t = 0; t < v->KW; t++)
+        if (gather_ow(v, iw, t) >= 0) {
+            if (*first < 0) *first = t;
+            *last = t;
+        }
+}
+
+/* Bit u set: kernel row u reaches dx row ih (KH <= 64). */
+static uint64_t gather_umask(const view_t *v, int64_t ih) {
+    uint64_t m = 0;
+    for (int64_t u = 0; u < v->KH && u < 64; u++) {
+        int64_t ph = ih + v->PT - u * v->DH;
+        if (ph >= 0 && ph % v->SH == 0 && ph / v->SH < v->OH) m |= (uint64_t)1 << u;
+    }
+    return m;
+}
+
+/* Tap list of dx pixel (b, ih, iw), kernel columns first..last (gather_cols), then the block. */
+static void gather_taps(const gather_ctx *c, corr_blk *k, int64_t b, int64_t ih, int64_t iw,
+                        int64_t f, int64_t l, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    const int64_t M = v->M, N = v->N;
+    int64_t n = 0, segs = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
+        if (ph < 0 || ph % v->SH) continue;
+        int64_t oh = ph / v->SH;
+        if (oh >= v->OH) continue;
+        for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
+            int64_t ow = gather_ow(v, iw, t);
+            if (ow < 0) continue;
+            if (n == TAPMAX) {
+                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+                c->o->corr_block(k);
+                segs++;
+                n = 0;
+            }
+            xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
+            ws[n] = c->wt + (u * v->KW + t) * N * M;
+            n++;
+        }
+    }
+    if (segs == 0 || n > 0) {
+        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+        c->o->corr_block(k);
+    }
+}
 
 static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const gather_ctx *c = arg;
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
-    for (int64_t row = begin; row < end; row++) {
+    const float *xs[TAPMAX], *ws[TAPMAX];
+    for (int64_t row = begin; row < end;) {
         int64_t b = row / v->H, ih = row % v->H;
-        for (int64_t iw = 0; iw < v->W; iw++) {
-            float *dx = c->dx + ((b * v->H + ih) * v->W + iw) * M;
-            if (c->bias) memcpy(dx, c->bias, (size_t)M * sizeof(float));
-            else memset(dx, 0, (size_t)M * sizeof(float));
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
-                if (ph < 0) break;
-                if (ph % v->SH) continue;
-                int64_t oh = ph / v->SH;
-                if (oh >= v->OH) continue;
-                for (int64_t t = 0; t < v->KW; t++) {
-                    int64_t pw = iw + v->PL - t * v->DW;
-                    if (pw < 0) break;
-                    if (pw % v->SW) continue;
-                    int64_t ow = pw / v->SW;
-                    if (ow >= v->OW) continue;
-                    const float *dy = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
-                    const float *wt = c->wt + (u * v->KW + t) * N * M;
-                    if (M == 1) dx[0] += dot(dy, wt, N); /* single input channel */
-                    else
-                        for (int64_t n = 0; n < N; n++) axpy(dx, dy[n], wt + n * M, M);
+        /* with SH == 1, rows of the same image reading the same kernel rows form a group */
+        uint64_t mask = gather_umask(v, ih);
+        int64_t row2 = row + 1;
+        if (v->SH == 1 && v->KH <= 64)
+            while (row2 < end && row2 / v->H == b && gather_umask(v, row2 % v->H) == mask) row2++;
+        int64_t G = row2 - row;
+        for (int64_t r = 0; r < v->SW && r < v->W; r++) {
+            int64_t iw = r;
+            while (iw < v->W) {
+                int64_t f, l, f2, l2, iw2 = iw + v->SW;
+                gather_cols(v, iw, &f, &l);
+                while (iw2 < v->W) {
+                    gather_cols(v, iw2, &f2, &l2);
+                    if (f2 != f || l2 != l) break;
+                    iw2 += v->SW;
                 }
+                int64_t P = (iw2 - iw) / v->SW;
+                if (P >= 4 || G == 1) { /* blocks along the row, row by row */
+                    for (int64_t g = 0; g < G; g++) {
+                        corr_blk k = {NULL, NULL, 0, 0, N, N, M,
+                                      c->dx + ((b * v->H + ih + g) * v->W + iw) * M, v->SW * M, P,
+                                      c->bias};
+                        gather_taps(c, &k, b, ih + g, iw, f, l, xs, ws);
+                    }
+                } else { /* border columns: blocks down the column (SH == 1: oh + 1 per row) */
+                    for (int64_t j = 0; j < P; j++) {
+                        int64_t col = iw + j * v->SW;
+                        corr_blk k = {NULL, NULL, 0, 0, v->OW * N, N, M,
+                                      c->dx + ((b * v->H + ih) * v->W + col) * M, v->W * M, G,
+                                      c->bias};
+                        gather_taps(c, &k, b, ih, col, f, l, xs, ws);
+                    }
+                }
+                iw = iw2;
             }
         }
+        row = row2;
     }
 }
 
 static void gather(float *dx, const float *dy, const float *wt, const float *bias,
                    const view_t *v) {
-    gather_ctx c = {v, dx, dy, wt, bias};
+    gather_ctx c = {v, dx, dy, wt, bias, ops()};
     aenn_parallel_for(v->B * v->H, min_rows(v->W * v->KH * v->KW * v->M * v->N), gather_rows,
                       &c);
 }
 
 /* ---- wgrad: dw (KH,KW,M,N) = sum over (b,oh,ow) of x (x) dy -----------------------------
  * Chunk k covers the (b,oh) rows [k*AENN_CHUNK, (k+1)*AENN_CHUNK) of dy and writes its partial
- * sums to part + k*(KH*KW*M*N); the partials are then added in chunk order. */
+ * sums to part + k*(KH*KW*M*N); the partials are then added in chunk order. Within a chunk
+ * every element adds its products for rows ascending, ow ascending. */
 typedef struct {
     const view_t *v;
     float *part, *dw;
     const float *x, *dy;
     int64_t chunks;
+    const conv_ops *o;
 } wgrad_ctx;
 
 static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
@@ -177,22 +560,38 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
         int64_t r1 = (k + 1) * AENN_CHUNK < rows ? (k + 1) * AENN_CHUNK : rows;
         for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
             int64_t b = row / v->OH, oh = row % v->OH;
-            for (int64_t ow = 0; ow < v->OW; ow++) {
-                const float *dy = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
-                for (int64_t u = 0; u < v->KH; u++) {
-                    int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                    if (ih < 0) continue;
-                    if (ih >= v->H) break;
+            const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
+            for (int64_t u = 0; u < v->KH; u++) {
+                int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                if (ih < 0 || ih >= v->H) continue;
+                const float *xrow = c->x + (b * v->H + ih) * v->W * M;
+                if ((M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
+                    int64_t lo[8], hi[8];
                     for (int64_t t = 0; t < v->KW; t++) {
-                        int64_t iw = ow * v->SW + t * v->DW - v->PL;
-                        if (iw < 0) continue;
-                        if (iw >= v->W) break;
-                        const float *x = c->x + ((b * v->H + ih) * v->W + iw) * M;
-                        float *p = part + (u * v->KW + t) * M * N;
-                        if (N == 1) axpy(p, dy[0], x, M); /* p is (M,1): contiguous in m */
-                        else
-                            for (int64_t m = 0; m < M; m++) axpy(p + m * N, x[m], dy, N);
+                        int64_t off = t * v->DW - v->PL;
+                        lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
+                        hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                        if (hi[t] > v->OW) hi[t] = v->OW;
+                        if (hi[t] < lo[t]) hi[t] = lo[t];
                     }
+                    if (M == 1)
+                        c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW,
+                                       v->DW, v->PL, N);
+                    else
+                        c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW,
+                                       v->DW, v->PL, M);
+                    continue;
+                }
+                for (int64_t t = 0; t < v->KW; t++) {
+                    /* ow with 0 <= ow*SW + t*DW - PL < W */
+                    int64_t off = t * v->DW - v->PL, lo = 0, hi;
+                    if (off < 0) lo = (-off + v->SW - 1) / v->SW;
+                    hi = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                    if (hi > v->OW) hi = v->OW;
+                    if (hi <= lo) continue;
+                    c->o->wgrad_run(part + (u * v->KW + t) * M * N,
+                                    xrow + (lo * v->SW + off) * M, v->SW * M, dy + lo * N, N,
+                                    hi - lo, M, N);
                 }
             }
         }
@@ -222,7 +621,7 @@ static int64_t wgrad_scratch_size(const view_t *v) {
 static void wgrad(float *dw, const float *x, const float *dy, const view_t *v, float *scratch) {
     int64_t chunks = aenn_num_chunks(v->B * v->OH);
     int64_t wsize = v->KH * v->KW * v->M * v->N;
-    wgrad_ctx c = {v, scratch, dw, x, dy, chunks};
+    wgrad_ctx c = {v, scratch, dw, x, dy, chunks, ops()};
     int64_t per_chunk = AENN_CHUNK * v->OW * wsize;
     aenn_parallel_for(chunks, per_chunk >= 65536 ? 1 : 65536 / (per_chunk + 1) + 1, wgrad_chunks,
                       &c);

@@ -14,16 +14,20 @@
 
 #include <string.h>
 
+#include "cpu.h"
+
 #define MR 4     /* micro-tile rows */
 #define NR 8     /* micro-tile columns */
 #define KC 256   /* K-block */
 #define MC 64    /* max rows of a work tile (multiple of MR) */
 #define NC 128   /* max cols of a work tile (multiple of NR) */
 
-/* x86-64 with GCC or Clang: an AVX2 build of the tile loop is picked at run time (the generic
- * one is SSE2). Both do the same IEEE operations in the same order (no FMA: -ffp-contract=off
- * and explicit mul-then-add), so they give the same bits; only speed differs. */
-#if (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
+/* x86-64 with GCC or Clang: AVX2 and AVX-512 builds of the tile loop are picked at run time
+ * through aenn_isa() (cpu.h; the generic one is SSE2). All do the same IEEE operations in the
+ * same order (no FMA: -ffp-contract=off, no fma target, explicit mul-then-add), so they give
+ * the same bits; only speed differs. The AVX-512 build keeps the 8-wide micro-tile (it gains
+ * the 32 vector registers and the AVX-512 encodings, not wider vectors). */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define AENN_GEMM_AVX2 1
 #endif
 
@@ -201,27 +205,29 @@ __attribute__((target("avx2"))) static void gemm_tile_avx2(const gemm_ctx *g, in
 }
 #endif
 
-/* -1: not decided yet; 0: generic; 1: AVX2. */
-static int gemm_isa = -1;
-
-static int gemm_pick_isa(void) {
 #ifdef AENN_GEMM_AVX2
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") ? 1 : 0;
-#else
-    return 0;
-#endif
+__attribute__((target("avx2,avx512f"))) static void
+gemm_tile_avx512(const gemm_ctx *g, int64_t i0, int64_t mc, int64_t j0, int64_t nc) {
+    gemm_tile_impl(g, i0, mc, j0, nc, 1);
 }
+#endif
+
+/* 1: the generic micro-kernel whatever aenn_isa() says (aenn_gemm_set_simd(0)). */
+static int gemm_force_generic = 0;
 
 int aenn_gemm_set_simd(int enable) {
-    int best = gemm_pick_isa();
-    gemm_isa = enable ? best : 0;
-    return gemm_isa;
+    gemm_force_generic = !enable;
+    return (!gemm_force_generic && aenn_isa() != AENN_ISA_GENERIC) ? 1 : 0;
 }
 
 static void gemm_tile(const gemm_ctx *g, int64_t i0, int64_t mc, int64_t j0, int64_t nc) {
 #ifdef AENN_GEMM_AVX2
-    if (gemm_isa == 1) {
+    int isa = gemm_force_generic ? AENN_ISA_GENERIC : aenn_isa();
+    if (isa == AENN_ISA_AVX512) {
+        gemm_tile_avx512(g, i0, mc, j0, nc);
+        return;
+    }
+    if (isa == AENN_ISA_AVX2) {
         gemm_tile_avx2(g, i0, mc, j0, nc);
         return;
     }
@@ -255,7 +261,6 @@ static gemm_ctx make_ctx(float *C, const float *A, const float *B, int64_t M, in
 void aenn_gemm(float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
                int transA, int transB, float beta) {
     if (M <= 0 || N <= 0) return;
-    if (gemm_isa < 0) gemm_isa = gemm_pick_isa();
     int threads = aenn_get_num_threads();
     gemm_ctx g = make_ctx(C, A, B, M, N, K, transA, transB, beta, threads);
     int64_t tiles = ((M + g.mc - 1) / g.mc) * g.tiles_n;
@@ -265,7 +270,6 @@ void aenn_gemm(float *C, const float *A, const float *B, int64_t M, int64_t N, i
 void aenn_gemm_serial(float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
                       int transA, int transB, float beta) {
     if (M <= 0 || N <= 0) return;
-    if (gemm_isa < 0) gemm_isa = gemm_pick_isa();
     gemm_ctx g = make_ctx(C, A, B, M, N, K, transA, transB, beta, 1);
     int64_t tiles = ((M + g.mc - 1) / g.mc) * g.tiles_n;
     gemm_task(&g, 0, tiles);

@@ -30,9 +30,9 @@ void aenn_gemm_serial(float *C, const float *A, const float *B, int64_t M, int64
 void aenn_gemm_naive(float *C, const float *A, const float *B, int64_t M, int64_t N, int64_t K,
                      int transA, int transB, float beta);
 
-/* Chooses the micro-kernel: enable != 0 -> the fastest the CPU supports (the default),
- * 0 -> the generic one. Returns the choice in force (0 generic, 1 AVX2). For tests: every
- * choice gives the same bits. Not thread-safe against a running GEMM. */
+/* Chooses the micro-kernel: enable != 0 -> the one of the ISA in force (aenn_isa(), cpu.h;
+ * the default), 0 -> the generic one whatever that ISA. Returns 1 if a SIMD build is in force,
+ * else 0. For tests: every choice gives the same bits. Not thread-safe against a running GEMM. */
 int aenn_gemm_set_simd(int enable);
 
 #endif /* AENN_GEMM_H */

@@ -9,10 +9,16 @@
  *
  * inp/dinp (B,H,W,C), out/dout (B,OH,OW,OC); conv weight (KH,KW,C,OC), transpose weight
  * (KH,KW,OC,C); bias/dbias (OC,) or None; dinp may be None. All float32 C-contiguous.
+ *
+ *   isa() -> str                 the instruction set the SIMD kernels use (cpu.h)
+ *   set_isa(name) -> str         forces "generic", "avx2" or "avx512" (ValueError if unknown
+ *                                or unsupported here); every choice gives the same bits
+ *   available_isas() -> list     the names this build and CPU can run, slowest first
  */
 #include "bind.h"
 
 #include "conv.h"
+#include "cpu.h"
 
 /* Checks the ints shared by both kinds of convolution. */
 static int check_ints(const char *fn, int64_t sh, int64_t sw, int64_t dh, int64_t dw) {
@@ -211,7 +217,45 @@ static PyObject *py_conv2d_transpose_backward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_isa(PyObject *self, PyObject *noargs) {
+    return PyUnicode_FromString(aenn_isa_name());
+}
+
+static PyObject *py_set_isa(PyObject *self, PyObject *args) {
+    const char *name;
+    if (!PyArg_ParseTuple(args, "s:set_isa", &name)) return NULL;
+    int isa = aenn_isa_from_name(name);
+    if (isa < 0)
+        return PyErr_Format(PyExc_ValueError,
+                            "set_isa: expected 'generic', 'avx2' or 'avx512', received '%s'", name);
+    if (aenn_set_isa(isa) < 0)
+        return PyErr_Format(PyExc_ValueError,
+                            "set_isa: '%s' is not supported by this CPU or this build", name);
+    return PyUnicode_FromString(aenn_isa_name());
+}
+
+static PyObject *py_available_isas(PyObject *self, PyObject *noargs) {
+    PyObject *list = PyList_New(0);
+    if (!list) return NULL;
+    for (int i = 0; i < AENN_ISA_COUNT; i++) {
+        if (!aenn_isa_supported(i)) continue;
+        PyObject *s = PyUnicode_FromString(aenn_isa_name_of(i));
+        if (!s || PyList_Append(list, s) < 0) {
+            Py_XDECREF(s);
+            Py_DECREF(list);
+            return NULL;
+        }
+        Py_DECREF(s);
+    }
+    return list;
+}
+
 PyMethodDef aenn_methods_conv[] = {
+    {"isa", py_isa, METH_NOARGS, "isa() -> the instruction set in use: generic, avx2 or avx512"},
+    {"set_isa", py_set_isa, METH_VARARGS,
+     "set_isa(name) -> name; forces the instruction set of the SIMD kernels (same bits)"},
+    {"available_isas", py_available_isas, METH_NOARGS,
+     "available_isas() -> the instruction sets this CPU and build can run"},
     {"conv2d_forward", py_conv2d_forward, METH_VARARGS,
      "conv2d_forward(out, inp, weight, bias, stride_h, stride_w, dilation_h, dilation_w, "
      "pad_top, pad_bottom, pad_left, pad_right)\n\nout (B,OH,OW,OC) = conv(inp (B,H,W,C), "

@@ -2,7 +2,7 @@
  *
  *   gemm(C, A, B, transA=0, transB=0, beta=0.0)        C = beta*C + op(A) @ op(B), all 2-D
  *   gemm_naive(C, A, B, transA=0, transB=0, beta=0.0)  the reference loop (same bits)
- *   gemm_set_simd(enable) -> int                        0 generic micro-kernel, 1 AVX2
+ *   gemm_set_simd(enable) -> int                        0 generic micro-kernel, 1 the SIMD one of isa()
  *   dense_forward(out, inp, weight, bias)               bias may be None
  *   dense_backward(dinp, dweight, dbias, dout, inp, weight)   dinp / dbias may be None
  * Dense arrays: inp (..., C) with ndim >= 2, weight (C, OC), out/dout (..., OC) with the same
@@ -177,7 +177,7 @@ PyMethodDef aenn_methods_dense[] = {
     {"gemm_naive", (PyCFunction)(void (*)(void))py_gemm_naive, METH_VARARGS | METH_KEYWORDS,
      "gemm_naive(C, A, B, transA=False, transB=False, beta=0.0): the reference loop"},
     {"gemm_set_simd", py_gemm_set_simd, METH_VARARGS,
-     "gemm_set_simd(enable) -> 0 (generic micro-kernel) or 1 (AVX2)"},
+     "gemm_set_simd(enable) -> 0 (generic micro-kernel) or 1 (the SIMD build of isa())"},
     {"dense_forward", py_dense_forward, METH_VARARGS,
      "dense_forward(out, inp, weight, bias): out = inp @ weight + bias (bias may be None)"},
     {"dense_backward", py_dense_backward, METH_VARARGS,
