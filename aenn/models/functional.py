@@ -12,8 +12,11 @@ import numpy as np
 from .. import naming
 from ..layers.layer import Layer, get_layer_class
 from . import engine
+from . import profiler as _profiler
 from .engine import InputLayer, KerasTensor
 from .training import Trainer
+
+GRAPH_VERSION = [0]  # bumped whenever any model's graph changes (training step plans check it)
 
 
 class _Entry:
@@ -79,6 +82,7 @@ class Model(Trainer, Layer):
                         f"Invalid value for argument `{argname}`: expected KerasTensors (from "
                         f"`aenn.Input` or a layer call), received {type(t).__name__}: {t!r}"
                     )
+        GRAPH_VERSION[0] += 1
         self._inputs = flat_in
         self._outputs = flat_out
         input_ids = {id(t) for t in flat_in}
@@ -296,6 +300,7 @@ class Model(Trainer, Layer):
                              f"received {len(flat)} input arrays.")
         values = {id(t): x for t, x in zip(self._inputs, flat)}
         entries = []
+        prof = _profiler.ACTIVE
         for node in self._nodes:
             layer = node.layer
             xs = [values[id(t)] for t in node.inbound_tensors]
@@ -303,11 +308,15 @@ class Model(Trainer, Layer):
             # Collect this call's losses apart, so a layer that resets `_losses` in forward
             # does not drop the losses of its earlier calls in the same pass.
             earlier, layer._losses = layer._losses, []
+            if prof is not None:
+                prof.push(layer, "forward")
             try:
                 y, cache = layer.forward(xs[0] if node.single_input else xs,
                                          training=bool(node_training))
             finally:
                 node_losses, layer._losses = layer._losses, earlier
+                if prof is not None:
+                    prof.pop()
             ys = [y] if node.single_output else list(y)
             act_reg = False
             if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
@@ -337,13 +346,21 @@ class Model(Trainer, Layer):
         return needs
 
     def backward(self, dout, cache, need_dinputs=True, from_logits=False):
+        dinputs, wgrads = self._backward_by_id(dout, cache, need_dinputs, from_logits)
+        return dinputs, [wgrads.get(id(w)) for w in self.weights]
+
+    def _backward_by_id(self, dout, cache, need_dinputs=True, from_logits=False, needs=None):
+        """`backward`, with the weight gradients as a dict id(variable) -> gradient (the
+        training step uses this and skips building the aligned list)."""
         entries = cache
+        prof = _profiler.ACTIVE
         douts, _ = engine._flatten(dout)
         grads = {}
         for t, d in zip(self._outputs, douts):
             if d is not None:
                 _accumulate(grads, id(t), d)
-        needs = self._needs_grad(need_dinputs)
+        if needs is None:
+            needs = self._needs_grad(need_dinputs)
         wgrads = {}
         logits_node = self._outputs[0].node if from_logits else None
         for node, entry in zip(reversed(self._nodes), reversed(entries)):
@@ -361,8 +378,16 @@ class Model(Trainer, Layer):
                 node_douts = [d + reg.grad(y) / y.shape[0]
                               for d, y in zip(node_douts, entry.outputs)]
             d = node_douts[0] if node.single_output else node_douts
-            dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
-                                    from_logits=node is logits_node)
+            if prof is None:
+                dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
+                                        from_logits=node is logits_node)
+            else:
+                prof.push(layer, "backward")
+                try:
+                    dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
+                                            from_logits=node is logits_node)
+                finally:
+                    prof.pop()
             for var, g in zip(layer.weights, wg):
                 if g is not None:
                     _accumulate(wgrads, id(var), g)
@@ -375,7 +400,7 @@ class Model(Trainer, Layer):
         if need_dinputs:
             dinputs = [grads.get(id(t)) for t in self._inputs]
             dinputs = dinputs[0] if self._single_input else dinputs
-        return dinputs, [wgrads.get(id(w)) for w in self.weights]
+        return dinputs, wgrads
 
     def _output_logits(self, entries):
         """(logits, activation_name) of the single output when it ends in sigmoid/softmax and
