@@ -26,7 +26,8 @@ class Profiler:
     def __init__(self):
         self.rows = {}  # key -> [name, class, pass, calls, self seconds, C seconds]
         self._stack = []  # frames: [key, start, child seconds, C seconds]
-        self.c_outside = 0.0  # C time with no frame open
+        self.c_outside = 0.0  # C time inside a step with no frame open
+        self._step_start = None
         self.steps = 0
         self.step_seconds = 0.0
         self._saved = {}
@@ -54,7 +55,7 @@ class Profiler:
                     dt = clock() - t0
                     if stack:
                         stack[-1][3] += dt
-                    else:
+                    elif self._step_start is not None:
                         self.c_outside += dt
 
             setattr(_core, name, timed)
@@ -98,9 +99,13 @@ class Profiler:
         """Context manager timing one part of the step (e.g. "loss", "optimizer")."""
         return _Section(self, name)
 
-    def add_step(self, seconds):
+    def begin_step(self):
+        self._step_start = time.perf_counter()
+
+    def end_step(self):
         self.steps += 1
-        self.step_seconds += seconds
+        self.step_seconds += time.perf_counter() - self._step_start
+        self._step_start = None
 
     # ----- report ---------------------------------------------------------------------------
     def report(self):

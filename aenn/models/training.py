@@ -16,7 +16,6 @@ from __future__ import annotations
 import math
 import numbers
 import warnings
-from time import perf_counter as _perf_counter
 
 import numpy as np
 
@@ -520,6 +519,11 @@ class Trainer:
             self._shuffle_seed = aenn_random.SeedGenerator()
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=epochs, steps=steps)
+        if _profiler.ACTIVE is not None:  # inside a running `Profiler`: add to it
+            self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                           batch_size, val_batch_size, validation_freq, shuffle,
+                           _profiler.ACTIVE)
+            return self.history
         if profile:
             prof = _profiler.Profiler()
             with prof:
@@ -534,7 +538,6 @@ class Trainer:
 
     def _fit_loop(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
                   batch_size, val_batch_size, validation_freq, shuffle, prof):
-        clock = _perf_counter
         self.stop_training = False
         loss_tracker = metrics_module.Mean(name="loss")
         cbs.on_train_begin()
@@ -558,7 +561,7 @@ class Trainer:
                 else:
                     idx = order[step * batch_size:(step + 1) * batch_size]
                 if prof is not None:
-                    t_step = clock()
+                    prof.begin_step()
                     prof.push("callbacks", "step")
                 cbs.on_train_batch_begin(step)
                 if prof is not None:
@@ -580,7 +583,7 @@ class Trainer:
                 cbs.on_train_batch_end(step, logs)
                 if prof is not None:
                     prof.pop()
-                    prof.add_step(clock() - t_step)
+                    prof.end_step()
                 if self.stop_training:
                     break
             epoch_logs = dict(logs)
