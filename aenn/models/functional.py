@@ -349,9 +349,22 @@ class Model(Trainer, Layer):
         dinputs, wgrads = self._backward_by_id(dout, cache, need_dinputs, from_logits)
         return dinputs, [wgrads.get(id(w)) for w in self.weights]
 
-    def _backward_by_id(self, dout, cache, need_dinputs=True, from_logits=False, needs=None):
+    def _backward_plan(self, needs):
+        """Per node in reverse graph order: (node, need_dx, has trainable weights, inbound
+        tensor ids, outbound tensor ids). Valid while the graph and `trainable` flags are."""
+        out = []
+        for node in reversed(self._nodes):
+            out.append((node, any(id(t) in needs for t in node.inbound_tensors),
+                        bool(node.layer.trainable_weights),
+                        [id(t) for t in node.inbound_tensors],
+                        [id(t) for t in node.outbound_tensors]))
+        return out
+
+    def _backward_by_id(self, dout, cache, need_dinputs=True, from_logits=False, needs=None,
+                        plan=None):
         """`backward`, with the weight gradients as a dict id(variable) -> gradient (the
-        training step uses this and skips building the aligned list)."""
+        training step uses this and skips building the aligned list). `needs` / `plan`: the
+        training step's cached `_needs_grad(False)` and `_backward_plan(needs)`."""
         entries = cache
         prof = _profiler.ACTIVE
         douts, _ = engine._flatten(dout)
@@ -361,18 +374,26 @@ class Model(Trainer, Layer):
                 _accumulate(grads, id(t), d)
         if needs is None:
             needs = self._needs_grad(need_dinputs)
+        if plan is None:
+            plan = self._backward_plan(needs)
         wgrads = {}
         logits_node = self._outputs[0].node if from_logits else None
-        for node, entry in zip(reversed(self._nodes), reversed(entries)):
+        for (node, need_dx, trainable, in_ids, out_ids), entry in zip(plan, reversed(entries)):
+            if not need_dx and not trainable:
+                continue
             layer = node.layer
-            need_dx = any(id(t) in needs for t in node.inbound_tensors)
-            if not need_dx and not layer.trainable_weights:
-                continue
-            node_douts = [grads.pop(id(t), None) for t in node.outbound_tensors]
-            if all(d is None for d in node_douts) and not entry.added_loss:
-                continue
-            node_douts = [np.zeros_like(y) if d is None else d
-                          for d, y in zip(node_douts, entry.outputs)]
+            if node.single_output:
+                d = grads.pop(out_ids[0], None)
+                if d is None and not entry.added_loss:
+                    continue
+                node_douts = [d]
+            else:
+                node_douts = [grads.pop(i, None) for i in out_ids]
+                if all(d is None for d in node_douts) and not entry.added_loss:
+                    continue
+            if any(d is None for d in node_douts):
+                node_douts = [np.zeros_like(y) if d is None else d
+                              for d, y in zip(node_douts, entry.outputs)]
             if entry.act_reg:
                 reg = layer.activity_regularizer
                 node_douts = [d + reg.grad(y) / y.shape[0]
@@ -393,9 +414,9 @@ class Model(Trainer, Layer):
                     _accumulate(wgrads, id(var), g)
             if need_dx:
                 dxs = [dx] if node.single_input else list(dx)
-                for t, g in zip(node.inbound_tensors, dxs):
-                    if g is not None and id(t) in needs:
-                        _accumulate(grads, id(t), g)
+                for i, g in zip(in_ids, dxs):
+                    if g is not None and i in needs:
+                        _accumulate(grads, i, g)
         dinputs = None
         if need_dinputs:
             dinputs = [grads.get(id(t)) for t in self._inputs]

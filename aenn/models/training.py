@@ -34,7 +34,7 @@ _GRAPH_VERSION = None  # functional.GRAPH_VERSION, bound on first use (import cy
 
 
 class _StepPlan:
-    __slots__ = ("clear", "key", "leaf", "needs", "regularized", "trainable", "version",
+    __slots__ = ("backward", "clear", "key", "leaf", "needs", "regularized", "trainable", "version",
                  "weights", "wkey")
 
 
@@ -195,6 +195,7 @@ class Trainer:
         plan.regularized = [w for w in plan.trainable if w.regularizer is not None]
         plan.clear = _layers_with_losses(self)
         plan.needs = self._needs_grad(False)
+        plan.backward = self._backward_plan(plan.needs)
         self._plan_cache = plan
         return plan
 
@@ -399,7 +400,8 @@ class Trainer:
         if dpred is None:
             dpred = np.zeros_like(y_pred)
         _, by_id = self._backward_by_id(dpred, entries, need_dinputs=False,
-                                        from_logits=from_logits, needs=plan.needs)
+                                        from_logits=from_logits, needs=plan.needs,
+                                        plan=plan.backward)
         grads = []
         for var in variables:
             g = by_id.get(id(var))
