@@ -327,7 +327,7 @@ class Model(Trainer, Layer):
                            for p in pens):
                     node_losses = list(node_losses) + pens
                     act_reg = True
-            layer._losses = earlier + list(node_losses)
+            layer._losses = earlier + list(node_losses) if node_losses else earlier
             added = bool(node_losses)
             if isinstance(layer, Model):
                 added = added or any(e.added_loss for e in cache)
