@@ -81,3 +81,16 @@ def test_profiles_do_not_nest():
     with profiler.Profiler(), pytest.raises(RuntimeError, match="already running"):
         profiler.Profiler().__enter__()
     assert profiler.ACTIVE is None
+
+
+def test_fit_inside_running_profiler_adds_to_it(capsys):
+    x, y = _data()
+    model = _model()
+    with profiler.Profiler() as prof:
+        hist = model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+        model.fit(x, y, batch_size=20, epochs=1, verbose=0)
+    assert prof.steps == 4 + 2
+    assert not hasattr(hist, "profile")
+    assert capsys.readouterr().out == ""  # only fit(profile=True) prints
+    names = {r["name"] for r in prof.report()["rows"]}
+    assert {"d1", "bn", "d2", "optimizer", "loss"} <= names
