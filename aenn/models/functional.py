@@ -107,6 +107,7 @@ class Model(Trainer, Layer):
         for t in flat_out:
             visit(t)
         self._nodes = nodes
+        self._forward_plan = None  # (nodes list, per node: node, layer, in ids, out ids)
         self._node_ids = {id(n) for n in nodes}
         layers = []
         for t in flat_in:
@@ -301,9 +302,13 @@ class Model(Trainer, Layer):
         values = {id(t): x for t, x in zip(self._inputs, flat)}
         entries = []
         prof = _profiler.ACTIVE
-        for node in self._nodes:
-            layer = node.layer
-            xs = [values[id(t)] for t in node.inbound_tensors]
+        fplan = getattr(self, "_forward_plan", None)
+        if fplan is None or fplan[0] is not self._nodes:
+            fplan = self._forward_plan = (self._nodes, [
+                (n, n.layer, [id(t) for t in n.inbound_tensors],
+                 [id(t) for t in n.outbound_tensors]) for n in self._nodes])
+        for node, layer, in_ids, out_ids in fplan[1]:
+            xs = [values[i] for i in in_ids]
             node_training = node.call_kwargs.get("training", training)
             # Collect this call's losses apart, so a layer that resets `_losses` in forward
             # does not drop the losses of its earlier calls in the same pass.
@@ -332,8 +337,8 @@ class Model(Trainer, Layer):
             if isinstance(layer, Model):
                 added = added or any(e.added_loss for e in cache)
             entries.append(_Entry(cache, ys, added, act_reg))
-            for t, yy in zip(node.outbound_tensors, ys):
-                values[id(t)] = yy
+            for i, yy in zip(out_ids, ys):
+                values[i] = yy
         outs = [values[id(t)] for t in self._outputs]
         return (outs[0] if self._single_output else outs), entries
 
