@@ -240,6 +240,41 @@ def _compiler_flags():
     return "unknown"
 
 
+def cpu_ghz():
+    """The CPU's nominal clock in GHz: cpufreq's maximum, else the "@ x.xxGHz" of the model
+    name, else /proc/cpuinfo's current "cpu MHz" (macOS: hw.cpufrequency); None if unknown."""
+    import re
+
+    khz = _read("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq").strip()
+    if khz.isdigit() and int(khz) > 0:
+        return int(khz) / 1e6
+    match = re.search(r"@\s*([0-9.]+)\s*GHz", cpu_model())
+    if match:
+        return float(match.group(1))
+    for b in _cpuinfo_blocks()[:1]:
+        try:
+            return float(b.get("cpu MHz", "")) / 1e3
+        except ValueError:
+            pass
+    hz = _sysctl("hw.cpufrequency") if sys.platform == "darwin" else ""
+    return int(hz) / 1e9 if hz.isdigit() and int(hz) > 0 else None
+
+
+def peak_fp32_gflops(cores=None, ghz=None, lanes=None, fma_units=2):
+    """Nominal FP32 peak in GFLOP/s: cores x GHz x FMA units (2) x vector lanes x 2.
+
+    Defaults: the physical cores, `cpu_ghz()` and the widest vector the CPU reports. This is
+    an upper bound: CPUs that split 512-bit operations in two 256-bit halves (AMD Zen 4) or
+    lower their clock under vector load reach at most half of it with AVX-512.
+    """
+    cores = physical_cores() if cores is None else cores
+    ghz = cpu_ghz() if ghz is None else ghz
+    lanes = _vector_width_fp32("auto", simd_features()) if lanes is None else lanes
+    if not ghz:
+        return None
+    return cores * ghz * fma_units * lanes * 2
+
+
 def show_config(print_it=True):
     """Describes aenn's build and the machine; prints it and returns it as a dict.
 
@@ -247,7 +282,9 @@ def show_config(print_it=True):
     ``compiler_flags`` (when the core reports them), ``cpu_model``, ``simd_features`` (what the
     CPU has), ``isa`` (the kernel path in use; ``AENN_ISA`` forces one), ``physical_cores``,
     ``logical_cpus``, ``num_threads`` and ``peak_fp32_inputs`` (the inputs of a nominal FP32
-    peak estimate: cores, vector width in floats, FMA, clock in MHz when known).
+    peak estimate: cores, vector width in floats, FMA, clock in MHz when known), ``cpu_ghz``
+    (nominal clock, None if unknown), ``vector_width_fp32`` (the widest the CPU has) and
+    ``peak_fp32_gflops_per_core`` (see `peak_fp32_gflops`).
     """
     import numpy
 
@@ -283,6 +320,11 @@ def show_config(print_it=True):
             "cpu_mhz": mhz,
         },
     }
+    ghz = cpu_ghz()
+    lanes = _vector_width_fp32("auto", features)
+    info["cpu_ghz"] = ghz
+    info["vector_width_fp32"] = lanes
+    info["peak_fp32_gflops_per_core"] = peak_fp32_gflops(1, ghz, lanes)
     if print_it:
         width_key = max(len(k) for k in info)
         for key, value in info.items():

@@ -79,6 +79,13 @@ class Mean(Metric):
         self.count = 0.0
 
     def update_state(self, values, sample_weight=None):
+        if isinstance(values, (float, int, np.floating)) and (
+                sample_weight is None or type(sample_weight) in (int, float)):
+            # Scalar fast path (the training loop's loss tracker, once per step).
+            w = 1 if sample_weight is None else sample_weight
+            self.total += float(values) * w
+            self.count += float(w)
+            return
         values = np.asarray(values, dtype=np.float64)
         if sample_weight is None:
             self.total += float(np.sum(values))
@@ -100,7 +107,13 @@ class MeanMetricWrapper(Mean):
         super().__init__(name=name or getattr(fn, "__name__", "metric"))
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        values = np.asarray(self._fn(y_true, y_pred, **self._fn_kwargs), dtype=np.float64)
+        values = np.asarray(self._fn(y_true, y_pred, **self._fn_kwargs))
+        if sample_weight is None and values.ndim == 1:
+            # One value per sample (accuracy, mse, ...): sum in float64, no temporaries.
+            self.total += float(values.sum(dtype=np.float64))
+            self.count += float(values.shape[0])
+            return
+        values = values.astype(np.float64, copy=False)
         if values.ndim == 0:
             values = values.reshape(1)
         per_sample = values.reshape(values.shape[0], -1).mean(axis=1) if values.ndim > 1 \
@@ -116,6 +129,16 @@ class BinaryAccuracy(MeanMetricWrapper):
 class CategoricalAccuracy(MeanMetricWrapper):
     def __init__(self, name="categorical_accuracy"):
         super().__init__(categorical_accuracy, name=name)
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        if (sample_weight is None and type(y_true) is np.ndarray and type(y_pred) is np.ndarray
+                and y_true.ndim == 2 and y_true.shape == y_pred.shape):
+            # The training loop's case: count the matches, no float arrays.
+            hits = np.count_nonzero(y_true.argmax(axis=1) == y_pred.argmax(axis=1))
+            self.total += float(hits)
+            self.count += float(y_pred.shape[0])
+            return
+        super().update_state(y_true, y_pred, sample_weight)
 
 
 class SparseCategoricalAccuracy(MeanMetricWrapper):

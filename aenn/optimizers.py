@@ -241,6 +241,7 @@ class Optimizer:
             self._lr_var = OptimizerVariable(np.float32(lr), "learning_rate")
         self.built = False
         self._slots = []  # per variable: list of OptimizerVariable
+        self._apply_plan = None
         self._index = {}  # id(variable) -> position
 
     # ----- learning rate and iterations ------------------------------------------------------
@@ -339,14 +340,57 @@ class Optimizer:
             if not self.built:
                 raise ValueError(f"Optimizer {self.name!r}: pass `variables` (or call `build`).")
             raise ValueError(f"Optimizer {self.name!r}: `apply` needs the list of variables.")
-        grads, variables = list(grads), list(variables)
+        if not isinstance(grads, list):
+            grads = list(grads)
+        if not isinstance(variables, list):
+            variables = list(variables)
         if len(grads) != len(variables):
             raise ValueError(f"Optimizer {self.name!r}: received {len(grads)} gradients for "
                              f"{len(variables)} variables.")
         if not self.built:
             self.build(variables)
-        params, gs, slots = [], [], []
-        for var, g in zip(variables, grads):
+        # The (variable -> slots) lookup and the checks of the variables run once per set of
+        # variables (a cached plan); each step only checks the gradients and builds the
+        # argument lists of the single fused C call.
+        key = tuple([id(v) if g is not None else 0 for v, g in zip(variables, grads)])
+        plan = getattr(self, "_apply_plan", None)
+        if plan is None or plan[0] != key or plan[1] is not self._slots:
+            plan = self._make_apply_plan(key, variables, grads)
+        params, gs = [], []
+        slots = plan[3]
+        for k, (i, value) in enumerate(plan[2]):
+            var = variables[i]
+            if getattr(var, "value", var) is not value:  # value array replaced: re-plan
+                self._make_apply_plan(key, variables, grads)
+                return self.apply(grads, variables)
+            g = grads[i]
+            if type(g) is not np.ndarray or g.dtype != np.float32 or not g.flags.c_contiguous:
+                g = np.ascontiguousarray(g, dtype=np.float32)
+            if g.shape != value.shape:
+                raise ValueError(f"Optimizer {self.name!r}: gradient shape {g.shape} does not "
+                                 f"match variable {getattr(var, 'path', '?')!r} of shape "
+                                 f"{value.shape}.")
+            params.append(value)
+            gs.append(g)
+        if params:
+            if plan[4]:
+                gs = self._clip(gs)
+            lr = self.learning_rate
+            if self.weight_decay:
+                wd = np.float32(self.weight_decay * lr)
+                for p in params:
+                    p -= p * wd
+            self._before_step()
+            _core.optim_update(self._kind, params, gs, slots,
+                               self._hyper(self.iterations + 1, lr))
+        self._iterations.value[...] += 1
+
+    def _make_apply_plan(self, key, variables, grads):
+        """Checks the variables that get a gradient and caches (key, slots list, [(index,
+        value array)], flat slot arrays, clipping on) for `apply`; empty variables are left
+        out of the C call."""
+        entries, slot_arrays = [], []
+        for i, (var, g) in enumerate(zip(variables, grads)):
             if g is None:
                 continue
             pos = self._index.get(id(var))
@@ -360,30 +404,14 @@ class Optimizer:
                 raise TypeError(f"Optimizer {self.name!r}: variable "
                                 f"{getattr(var, 'path', '?')!r} must hold a writable float32 "
                                 "C-contiguous array.")
-            g = np.ascontiguousarray(g, dtype=np.float32)
-            if g.shape != value.shape:
-                raise ValueError(f"Optimizer {self.name!r}: gradient shape {g.shape} does not "
-                                 f"match variable {getattr(var, 'path', '?')!r} of shape "
-                                 f"{value.shape}.")
-            params.append(value)
-            gs.append(g)
-            slots.extend(s.value for s in self._slots[pos])
-        if params:
-            gs = self._clip(gs)
-            lr = self.learning_rate
-            if self.weight_decay:
-                wd = np.float32(self.weight_decay * lr)
-                for p in params:
-                    p -= p * wd
-            nonempty = [i for i, p in enumerate(params) if p.size]
-            if nonempty:
-                ns = self._num_slots()
-                params = [params[i] for i in nonempty]
-                gs = [gs[i] for i in nonempty]
-                slots = [slots[i * ns + s] for i in nonempty for s in range(ns)]
-                self._before_step()
-                _core.optim_update(self._kind, params, gs, slots, self._hyper(self.iterations + 1, lr))
-        self._iterations.value[...] += 1
+            if value.size == 0:
+                continue
+            entries.append((i, value))
+            slot_arrays.extend(s.value for s in self._slots[pos])
+        clip = (self.clipvalue is not None or self.clipnorm is not None
+                or self.global_clipnorm is not None)
+        self._apply_plan = (key, self._slots, entries, slot_arrays, clip)
+        return self._apply_plan
 
     def apply_gradients(self, grads_and_vars):
         """Keras' older spelling: a list of (grad, variable) pairs."""

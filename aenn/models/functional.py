@@ -12,8 +12,11 @@ import numpy as np
 from .. import naming
 from ..layers.layer import Layer, get_layer_class
 from . import engine
+from . import profiler as _profiler
 from .engine import InputLayer, KerasTensor
 from .training import Trainer
+
+GRAPH_VERSION = [0]  # bumped whenever any model's graph changes (training step plans check it)
 
 
 class _Entry:
@@ -79,6 +82,7 @@ class Model(Trainer, Layer):
                         f"Invalid value for argument `{argname}`: expected KerasTensors (from "
                         f"`aenn.Input` or a layer call), received {type(t).__name__}: {t!r}"
                     )
+        GRAPH_VERSION[0] += 1
         self._inputs = flat_in
         self._outputs = flat_out
         input_ids = {id(t) for t in flat_in}
@@ -103,6 +107,7 @@ class Model(Trainer, Layer):
         for t in flat_out:
             visit(t)
         self._nodes = nodes
+        self._forward_plan = None  # (nodes list, per node: node, layer, in ids, out ids)
         self._node_ids = {id(n) for n in nodes}
         layers = []
         for t in flat_in:
@@ -296,18 +301,27 @@ class Model(Trainer, Layer):
                              f"received {len(flat)} input arrays.")
         values = {id(t): x for t, x in zip(self._inputs, flat)}
         entries = []
-        for node in self._nodes:
-            layer = node.layer
-            xs = [values[id(t)] for t in node.inbound_tensors]
+        prof = _profiler.ACTIVE
+        fplan = getattr(self, "_forward_plan", None)
+        if fplan is None or fplan[0] is not self._nodes:
+            fplan = self._forward_plan = (self._nodes, [
+                (n, n.layer, [id(t) for t in n.inbound_tensors],
+                 [id(t) for t in n.outbound_tensors]) for n in self._nodes])
+        for node, layer, in_ids, out_ids in fplan[1]:
+            xs = [values[i] for i in in_ids]
             node_training = node.call_kwargs.get("training", training)
             # Collect this call's losses apart, so a layer that resets `_losses` in forward
             # does not drop the losses of its earlier calls in the same pass.
             earlier, layer._losses = layer._losses, []
+            if prof is not None:
+                prof.push(layer, "forward")
             try:
                 y, cache = layer.forward(xs[0] if node.single_input else xs,
                                          training=bool(node_training))
             finally:
                 node_losses, layer._losses = layer._losses, earlier
+                if prof is not None:
+                    prof.pop()
             ys = [y] if node.single_output else list(y)
             act_reg = False
             if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
@@ -318,13 +332,13 @@ class Model(Trainer, Layer):
                            for p in pens):
                     node_losses = list(node_losses) + pens
                     act_reg = True
-            layer._losses = earlier + list(node_losses)
+            layer._losses = earlier + list(node_losses) if node_losses else earlier
             added = bool(node_losses)
             if isinstance(layer, Model):
                 added = added or any(e.added_loss for e in cache)
             entries.append(_Entry(cache, ys, added, act_reg))
-            for t, yy in zip(node.outbound_tensors, ys):
-                values[id(t)] = yy
+            for i, yy in zip(out_ids, ys):
+                values[i] = yy
         outs = [values[id(t)] for t in self._outputs]
         return (outs[0] if self._single_output else outs), entries
 
@@ -337,45 +351,82 @@ class Model(Trainer, Layer):
         return needs
 
     def backward(self, dout, cache, need_dinputs=True, from_logits=False):
+        dinputs, wgrads = self._backward_by_id(dout, cache, need_dinputs, from_logits)
+        return dinputs, [wgrads.get(id(w)) for w in self.weights]
+
+    def _backward_plan(self, needs):
+        """Per node in reverse graph order: (node, need_dx, has trainable weights, inbound
+        tensor ids, outbound tensor ids). Valid while the graph and `trainable` flags are."""
+        out = []
+        for node in reversed(self._nodes):
+            out.append((node, any(id(t) in needs for t in node.inbound_tensors),
+                        bool(node.layer.trainable_weights),
+                        [id(t) for t in node.inbound_tensors],
+                        [id(t) for t in node.outbound_tensors]))
+        return out
+
+    def _backward_by_id(self, dout, cache, need_dinputs=True, from_logits=False, needs=None,
+                        plan=None):
+        """`backward`, with the weight gradients as a dict id(variable) -> gradient (the
+        training step uses this and skips building the aligned list). `needs` / `plan`: the
+        training step's cached `_needs_grad(False)` and `_backward_plan(needs)`."""
         entries = cache
+        prof = _profiler.ACTIVE
         douts, _ = engine._flatten(dout)
         grads = {}
         for t, d in zip(self._outputs, douts):
             if d is not None:
                 _accumulate(grads, id(t), d)
-        needs = self._needs_grad(need_dinputs)
+        if needs is None:
+            needs = self._needs_grad(need_dinputs)
+        if plan is None:
+            plan = self._backward_plan(needs)
         wgrads = {}
         logits_node = self._outputs[0].node if from_logits else None
-        for node, entry in zip(reversed(self._nodes), reversed(entries)):
+        for (node, need_dx, trainable, in_ids, out_ids), entry in zip(plan, reversed(entries)):
+            if not need_dx and not trainable:
+                continue
             layer = node.layer
-            need_dx = any(id(t) in needs for t in node.inbound_tensors)
-            if not need_dx and not layer.trainable_weights:
-                continue
-            node_douts = [grads.pop(id(t), None) for t in node.outbound_tensors]
-            if all(d is None for d in node_douts) and not entry.added_loss:
-                continue
-            node_douts = [np.zeros_like(y) if d is None else d
-                          for d, y in zip(node_douts, entry.outputs)]
+            if node.single_output:
+                d = grads.pop(out_ids[0], None)
+                if d is None and not entry.added_loss:
+                    continue
+                node_douts = [d]
+            else:
+                node_douts = [grads.pop(i, None) for i in out_ids]
+                if all(d is None for d in node_douts) and not entry.added_loss:
+                    continue
+            if any(d is None for d in node_douts):
+                node_douts = [np.zeros_like(y) if d is None else d
+                              for d, y in zip(node_douts, entry.outputs)]
             if entry.act_reg:
                 reg = layer.activity_regularizer
                 node_douts = [d + reg.grad(y) / y.shape[0]
                               for d, y in zip(node_douts, entry.outputs)]
             d = node_douts[0] if node.single_output else node_douts
-            dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
-                                    from_logits=node is logits_node)
+            if prof is None:
+                dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
+                                        from_logits=node is logits_node)
+            else:
+                prof.push(layer, "backward")
+                try:
+                    dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
+                                            from_logits=node is logits_node)
+                finally:
+                    prof.pop()
             for var, g in zip(layer.weights, wg):
                 if g is not None:
                     _accumulate(wgrads, id(var), g)
             if need_dx:
                 dxs = [dx] if node.single_input else list(dx)
-                for t, g in zip(node.inbound_tensors, dxs):
-                    if g is not None and id(t) in needs:
-                        _accumulate(grads, id(t), g)
+                for i, g in zip(in_ids, dxs):
+                    if g is not None and i in needs:
+                        _accumulate(grads, i, g)
         dinputs = None
         if need_dinputs:
             dinputs = [grads.get(id(t)) for t in self._inputs]
             dinputs = dinputs[0] if self._single_input else dinputs
-        return dinputs, [wgrads.get(id(w)) for w in self.weights]
+        return dinputs, wgrads
 
     def _output_logits(self, entries):
         """(logits, activation_name) of the single output when it ends in sigmoid/softmax and

@@ -112,6 +112,9 @@ class Sequential(Model):
     def _maybe_rebuild(self):
         shape = self._input_spec_shape()
         if shape is None or not self._seq_layers:
+            from . import functional
+
+            functional.GRAPH_VERSION[0] += 1
             self._nodes = None
             self.built = False
             return

@@ -22,10 +22,33 @@ import numpy as np
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from . import engine
+from . import profiler as _profiler
 
 
 class NotCompiledError(RuntimeError, ValueError):
     """Raised when training/evaluating a model that was never compiled."""
+
+
+_NO_GRADS = {}
+_GRAPH_VERSION = None  # functional.GRAPH_VERSION, bound on first use (import cycle)
+
+
+class _StepPlan:
+    __slots__ = ("backward", "clear", "key", "leaf", "needs", "regularized", "trainable", "version",
+                 "weights", "wkey")
+
+
+def _layers_with_losses(model):
+    """`model` and every layer under it, each once (what `engine._clear_losses` walks)."""
+    out, seen, todo = [], set(), [model]
+    while todo:
+        layer = todo.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        out.append(layer)
+        todo.extend(layer._sublayers())
+    return out
 
 
 def _sorted_logs(logs):
@@ -56,7 +79,9 @@ class Trainer:
         self._loss_weight = 1.0
         self._optimizer_built = False
         self._opt_var_ids = None
+        self._opt_var_count = 0
         self._shuffle_seed = None
+        self._plan_cache = None
 
     # ----- compile ----------------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None,
@@ -145,9 +170,42 @@ class Trainer:
             raise NotCompiledError(
                 f"You must call `compile()` before using `{what}()` on model {self.name!r}.")
 
-    def _weight_penalties(self):
+    def _step_plan(self):
+        """What every step needs about the model's structure, computed once and reused
+        while the graph (`functional.GRAPH_VERSION`), the layers' `trainable` flags and
+        their weight lists are unchanged: the unique leaf layers, every layer whose
+        `_losses` a pass resets, the weights in `model.weights` order, the trainable ones,
+        the regularized trainable ones and the tensors that need a gradient."""
+        global _GRAPH_VERSION
+        if _GRAPH_VERSION is None:
+            from .functional import GRAPH_VERSION as _GRAPH_VERSION
+        plan = self._plan_cache
+        version = _GRAPH_VERSION[0]
+        if plan is not None and plan.version == version:
+            key = tuple([(l._trainable, len(l.weights_list)) for l in plan.leaf])
+            if key == plan.key and tuple([w._trainable for w in plan.weights]) == plan.wkey:
+                return plan
+        plan = _StepPlan()
+        plan.version = version
+        plan.leaf = self._unique_leaf_layers()
+        plan.key = tuple([(l._trainable, len(l.weights_list)) for l in plan.leaf])
+        plan.weights = self.weights
+        plan.wkey = tuple([w._trainable for w in plan.weights])
+        plan.trainable = [w for w in plan.weights if w.trainable]
+        plan.regularized = [w for w in plan.trainable if w.regularizer is not None]
+        plan.clear = _layers_with_losses(self)
+        plan.needs = self._needs_grad(False)
+        plan.backward = self._backward_plan(plan.needs)
+        self._plan_cache = plan
+        return plan
+
+    def _weight_penalties(self, plan=None):
         values, grads = [], {}
-        for var in self.trainable_weights if self._graph_ready else []:
+        if plan is not None:
+            variables = plan.regularized
+        else:
+            variables = self.trainable_weights if self._graph_ready else []
+        for var in variables:
             reg = var.regularizer
             if reg is not None:
                 values.append(float(reg(var.value)))
@@ -260,7 +318,7 @@ class Trainer:
         for m in self._metrics or []:
             m.reset_state()
 
-    def _compute_loss(self, y, y_pred, entries):
+    def _compute_loss(self, y, y_pred, entries, plan=None):
         """(total loss, dloss/d(output or logits), from_logits, penalty grads) for one batch."""
         value, grad, from_logits = 0.0, None, False
         if self.loss is not None:
@@ -274,23 +332,44 @@ class Trainer:
             value = float(value) * self._loss_weight
             if self._loss_weight != 1.0:
                 grad = grad * np.float32(self._loss_weight)
-        for layer in self._unique_leaf_layers():
-            value += float(sum(layer._losses))
-        penalties, pgrads = self._weight_penalties()
-        value += float(sum(penalties))
-        value += float(sum(float(fn()) for fn in self._callable_losses))
+        if plan is None:
+            plan = self._step_plan()
+        for layer in plan.leaf:
+            if layer._losses:
+                value += float(sum(layer._losses))
+        if plan.regularized:
+            penalties, pgrads = self._weight_penalties(plan)
+            value += float(sum(penalties))
+        else:
+            pgrads = _NO_GRADS
+        if self._callable_losses:
+            value += float(sum(float(fn()) for fn in self._callable_losses))
         return value, grad, from_logits, pgrads
 
     def _train_batch(self, xs, y):
+        prof = _profiler.ACTIVE
         loss, y_pred, grads, variables = self._compute_gradients(xs, y)
+        if prof is not None:
+            prof.push("optimizer", "step")
+        try:
+            self._apply_gradients(grads, variables)
+        finally:
+            if prof is not None:
+                prof.pop()
+        return loss, y_pred
+
+    def _apply_gradients(self, grads, variables):
         if variables:
-            ids = {id(v) for v in variables}
+            ids = self._opt_var_ids
+            if ids is None or len(variables) != self._opt_var_count or not all(
+                    id(v) in ids for v in variables):
+                ids = {id(v) for v in variables}
             if not self._optimizer_is_built():
                 self.optimizer.build(variables)
                 self._opt_var_ids = ids
             elif self._opt_var_ids is None:
                 self._opt_var_ids = ids  # built elsewhere (e.g. restored by load_model)
-            elif not ids <= self._opt_var_ids:
+            elif ids is not self._opt_var_ids and not ids <= self._opt_var_ids:
                 # Weights were unfrozen since the optimizer was built: it has no slots for
                 # them. Keras needs a new compile(); aenn rebuilds the optimizer state.
                 warnings.warn(
@@ -299,27 +378,40 @@ class Trainer:
                     stacklevel=3)
                 self.optimizer.build(variables)
                 self._opt_var_ids = ids
+            self._opt_var_count = len(self._opt_var_ids)
             self._optimizer_built = True
             self.optimizer.apply(grads, variables)
-        return loss, y_pred
 
     def _compute_gradients(self, xs, y):
         """(loss, y_pred, grads, trainable variables) of one batch in training mode."""
-        engine._clear_losses(self)
+        prof = _profiler.ACTIVE
+        plan = self._step_plan()
+        for layer in plan.clear:
+            layer._losses = []
         y_pred, entries = self.forward(self._x_input(xs), training=True)
-        loss, dpred, from_logits, pgrads = self._compute_loss(y, y_pred, entries)
-        variables = self.trainable_weights
+        if prof is not None:
+            prof.push("loss", "step")
+        try:
+            loss, dpred, from_logits, pgrads = self._compute_loss(y, y_pred, entries, plan)
+        finally:
+            if prof is not None:
+                prof.pop()
+        variables = plan.trainable
         if dpred is None:
             dpred = np.zeros_like(y_pred)
-        _, wgrads = self.backward(dpred, entries, need_dinputs=False, from_logits=from_logits)
-        by_id = {id(w): g for w, g in zip(self.weights, wgrads)}
+        _, by_id = self._backward_by_id(dpred, entries, need_dinputs=False,
+                                        from_logits=from_logits, needs=plan.needs,
+                                        plan=plan.backward)
         grads = []
         for var in variables:
             g = by_id.get(id(var))
-            if id(var) in pgrads:
+            if pgrads and id(var) in pgrads:
                 g = pgrads[id(var)] if g is None else g + pgrads[id(var)]
             # None: the loss does not depend on this weight; the optimizer skips it (Keras).
-            grads.append(None if g is None else np.ascontiguousarray(g, dtype=np.float32))
+            if g is not None and (type(g) is not np.ndarray or g.dtype != np.float32
+                                  or not g.flags.c_contiguous):
+                g = np.ascontiguousarray(g, dtype=np.float32)
+            grads.append(g)
         return loss, y_pred, grads, variables
 
     def _test_batch(self, xs, y):
@@ -346,7 +438,7 @@ class Trainer:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
+            validation_batch_size=None, validation_freq=1, profile=False):
         """Trains the model for a fixed number of epochs (Keras 3 semantics).
 
         `validation_split` takes the *last* fraction of the samples (before shuffling);
@@ -362,6 +454,11 @@ class Trainer:
 
         Differences from Keras: the model reads `layer.trainable` at every step (no recompile
         needed after freezing); a Sequential model built from data shows batch `None`.
+
+        `profile=True` (an aenn extension) times every layer's forward and backward pass and
+        the other parts of each training step (time inside C kernels and outside), prints the
+        table at the end and stores it as a dict in `history.profile` (see
+        `aenn.models.profiler`). Validation passes are not included.
         """
         self._assert_compiled("fit")
         if class_weight is not None:
@@ -424,6 +521,25 @@ class Trainer:
             self._shuffle_seed = aenn_random.SeedGenerator()
         cbs = CallbackList(callbacks, add_history=True, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=epochs, steps=steps)
+        if _profiler.ACTIVE is not None:  # inside a running `Profiler`: add to it
+            self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                           batch_size, val_batch_size, validation_freq, shuffle,
+                           _profiler.ACTIVE)
+            return self.history
+        if profile:
+            prof = _profiler.Profiler()
+            with prof:
+                self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                               batch_size, val_batch_size, validation_freq, shuffle, prof)
+            self.history.profile = prof.report()
+            print(prof.format())
+            return self.history
+        self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                       batch_size, val_batch_size, validation_freq, shuffle, None)
+        return self.history
+
+    def _fit_loop(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                  batch_size, val_batch_size, validation_freq, shuffle, prof):
         self.stop_training = False
         loss_tracker = metrics_module.Mean(name="loss")
         cbs.on_train_begin()
@@ -446,26 +562,47 @@ class Trainer:
                     cursor += len(idx)
                 else:
                     idx = order[step * batch_size:(step + 1) * batch_size]
+                if prof is not None:
+                    prof.begin_step()
+                    prof.push("callbacks", "step")
                 cbs.on_train_batch_begin(step)
+                if prof is not None:
+                    prof.pop()
+                    prof.push("batch gather", "step")
                 xb = [a[idx] for a in xs]
                 yb = None if ya is None else ya[idx]
+                if prof is not None:
+                    prof.pop()
                 loss, y_pred = self._train_batch(xb, yb)
+                if prof is not None:
+                    prof.push("metrics + logs", "step")
                 loss_tracker.update_state(loss, sample_weight=len(idx))
                 self._update_metrics(yb, y_pred)
                 logs = self._logs(loss_tracker)
+                if prof is not None:
+                    prof.pop()
+                    prof.push("callbacks", "step")
                 cbs.on_train_batch_end(step, logs)
+                if prof is not None:
+                    prof.pop()
+                    prof.end_step()
                 if self.stop_training:
                     break
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
-                val_logs = self._evaluate_arrays(val[0], val[1], val_batch_size, cbs)
+                if prof is not None:  # validation is not part of the profiled steps
+                    _profiler.ACTIVE = None
+                try:
+                    val_logs = self._evaluate_arrays(val[0], val[1], val_batch_size, cbs)
+                finally:
+                    if prof is not None:
+                        _profiler.ACTIVE = prof
                 epoch_logs.update({"val_" + k: v for k, v in val_logs.items()})
             epoch_logs = _sorted_logs(epoch_logs)
             cbs.on_epoch_end(epoch, epoch_logs)
             if self.stop_training:
                 break
         cbs.on_train_end(epoch_logs)
-        return self.history
 
     def _epoch_order(self, n, batch_size, shuffle):
         if not shuffle:
