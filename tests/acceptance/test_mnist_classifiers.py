@@ -76,8 +76,12 @@ def test_course_mlp_sgd_reaches_097(mnist_flat):
 def test_hinton_net_adam_l2_reaches_098(mnist_flat):
     """784-500-300-10 (545,810 params), l2(1e-4) on hidden kernels, Adam, 20 epochs -> >= 0.98.
 
-    The reference is Hinton's 98.47 % (LeCun's MNIST table); the threshold leaves room for the
-    shorter schedule.
+    The reference is Hinton's 98.47 % (LeCun's MNIST table). Adam's learning rate decays
+    exponentially from 1e-3 to 5e-5 over the 20 epochs: with a constant 1e-3 the test accuracy
+    jumps between about 0.975 and 0.984 from one epoch to the next, in aenn and in PyTorch alike
+    (measured: aenn 0.9793 at batch 128 and at batch 32, torch 0.9806 at batch 128), so the
+    final epoch would decide the outcome by chance. With the decay it stays above 0.983 from
+    epoch 8 on.
     """
     (x_train, y_train), (x_test, y_test) = mnist_flat
     keras.utils.set_random_seed(2)
@@ -89,10 +93,14 @@ def test_hinton_net_adam_l2_reaches_098(mnist_flat):
         keras.layers.Dense(10, activation="softmax"),
     ])
     assert model.count_params() == 545_810
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    batch_size, epochs = 128, 20
+    steps = epochs * -(-len(x_train) // batch_size)
+    schedule = keras.optimizers.schedules.ExponentialDecay(1e-3, decay_steps=steps,
+                                                           decay_rate=0.05)
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate=schedule),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     t0 = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=128, epochs=20, verbose=0)
+    history = model.fit(x_train, y_train, batch_size=batch_size, epochs=epochs, verbose=0)
     elapsed = time.perf_counter() - t0
     loss, acc = model.evaluate(x_test, y_test, verbose=0)
     pred = model.predict(x_test, verbose=0).argmax(axis=1)
