@@ -331,8 +331,9 @@ class SparseCategoricalCrossentropy(Loss):
             if lo < 0 or hi >= classes:
                 badv = lo if lo < 0 else hi
                 raise ValueError(
-                    f"{self.name}: received a label value of {badv:g} which is outside the "
-                    f"valid range of [0, {classes}): y_pred has {classes} classes.")
+                    f"{self.name}: `y_true` has a label value of {badv:g} which is outside "
+                    f"the valid range of [0, {classes}): y_pred has {classes} classes "
+                    f"(received y_true.shape={labels.shape} and y_pred.shape={yp.shape}).")
         return np.ascontiguousarray(labels, dtype=np.int32), yp
 
     def _run(self, labels, yp, from_logits, want_grad):

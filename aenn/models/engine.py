@@ -222,6 +222,11 @@ def call_layer(layer, inputs, training=None, **kwargs):
         return outs[0] if single_out else list(outs)
     # eager call
     arrays = [as_float32(t, "inputs") for t in flat]
+    for a in arrays:
+        if a.ndim == 0 or a.size == 0:
+            raise ValueError(
+                f"Layer {layer.name!r}: Invalid value for argument `inputs`: expected a non-empty "
+                f"array with a batch axis, received an array of shape {a.shape}.")
     x = arrays[0] if single else arrays
     if not layer.built:
         shapes = [(None,) + a.shape[1:] for a in arrays]
