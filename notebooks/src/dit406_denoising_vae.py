@@ -133,10 +133,11 @@ plt.tight_layout(); plt.show()
 
 # %% [markdown]
 # **Answer.** Compare the figures with the table: at low levels the noisy digits are still readable
-# and the autoencoder removes almost all of the noise. As the level grows beyond the training level
-# of 0.4, more of the digit itself is destroyed, and the denoised output drifts towards a blurred,
-# generic digit — the "MSE denoised" column shows how quickly this happens. The autoencoder can
-# only restore what is still recoverable from the noisy input.
+# and the denoised images are much closer to the originals than the noisy ones (compare the two
+# MSE columns). As the level grows beyond the training level of 0.4, more of the digit itself is
+# destroyed and the "MSE denoised" column rises faster; in the figure the denoised digits at the
+# highest levels become blurred and harder to read. The autoencoder can only restore what is still
+# recoverable from the noisy input.
 #
 # ## Q4c — Classification accuracy vs noise level, with and without denoising
 #
@@ -174,8 +175,9 @@ plt.tight_layout(); plt.show()
 # %% [markdown]
 # **Answer.** The table and plot above give both curves. Where the "denoised" column is above the
 # "noisy" column, putting the denoising autoencoder in front of the classifier recovers accuracy that
-# the noise destroyed; at level 0 the autoencoder can only cost a little (it was trained on noisy
-# inputs, so clean images are slightly out of its training distribution) — compare the first row.
+# the noise destroyed. At level 0 the denoised column is below the noisy one: the autoencoder's
+# reconstruction loses some detail of clean images (it was trained on noisy inputs, so clean images
+# are outside its training distribution) — compare the first row.
 # At the highest levels both curves fall, because the digit is no longer recoverable.
 #
 # ## Q4d — Generating digits with a variational autoencoder
