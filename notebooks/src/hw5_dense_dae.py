@@ -31,7 +31,7 @@ np.random.seed(4)
 if QUICK:
     N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 5000, 1, 2
 else:
-    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 60000, 10, 20
+    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 60000, 5, 15
 print("QUICK =", QUICK)
 print(f"training images: {N_TRAIN}; epochs: DAE {DAE_EPOCHS} (homework: 100), classifiers {CLF_EPOCHS} "
       "(homework: 100)")
