@@ -110,25 +110,25 @@ print("final train / val loss:", round(dae_history.history["loss"][-1], 4),
 # ## Q4b — Denoising at several noise levels
 #
 # The autoencoder trained at level 0.4 is applied to test images corrupted at other levels. The
-# figure shows, for each level, originals, noisy inputs and the denoised outputs (three rows); the table
+# figure shows one row per level, each image as a triple original / noisy / denoised; the table
 # gives the mean squared error to the clean image before and after denoising.
 
 # %%
 levels = [0.1, 0.3, 0.5, 0.7, 0.9]
 idx = np.arange(6)
 print("level   MSE noisy   MSE denoised")
-fig, axes = plt.subplots(3 * len(levels), len(idx), figsize=(len(idx) * 0.6, 3 * len(levels) * 0.6))
+fig, axes = plt.subplots(len(levels), 3 * len(idx), figsize=(3 * len(idx) * 0.55, len(levels) * 0.7))
 for k, level in enumerate(levels):
     noisy = salt_and_pepper(x_test[:1000], level)
     den = autoencoder.predict(noisy, verbose=0)
     print(f"{level:<6}  {np.mean((noisy - x_test[:1000]) ** 2):.4f}      {np.mean((den - x_test[:1000]) ** 2):.4f}")
     for j, i in enumerate(idx):
         for r, img in enumerate((x_test[i], noisy[i], den[i])):
-            ax = axes[3 * k + r, j]
+            ax = axes[k, 3 * j + r]
             ax.imshow(img.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
             ax.set_xticks([]); ax.set_yticks([])
-        axes[3 * k + 1, 0].set_ylabel(f"p={level}", fontsize=7)
-fig.suptitle("per level: original / noisy / denoised", fontsize=8)
+        axes[k, 0].set_ylabel(f"p={level}", fontsize=7)
+fig.suptitle("one row per level; each triple: original / noisy / denoised", fontsize=8)
 plt.tight_layout(); plt.show()
 
 # %% [markdown]
