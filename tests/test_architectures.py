@@ -12,12 +12,11 @@ from __future__ import annotations
 import os
 import warnings
 
+import architectures as A
 import numpy as np
 import pytest
 
 import aenn
-
-import architectures as A
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 try:
