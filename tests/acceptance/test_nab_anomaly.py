@@ -31,7 +31,7 @@ import pytest
 import aenn as keras
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-import architectures  # noqa: E402
+import architectures
 
 TIME_STEPS = 288
 JUMP = np.datetime64("2014-04-11T09:00:00", "s")
@@ -54,7 +54,7 @@ def _load():
 
 
 def test_conv1d_autoencoder_flags_the_jump():
-    train_t, train_v, test_t, test_v, regions = _load()
+    _, train_v, test_t, test_v, regions = _load()
     assert len(train_v) == 4032 and len(test_v) == 4032
     # pandas' DataFrame.mean()/.std() as in the recipe: float64, sample std (ddof=1)
     mean = float(np.mean(train_v.astype(np.float64)))
