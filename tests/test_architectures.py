@@ -171,6 +171,6 @@ def test_conv_shapes_of_the_key_models():
     shapes = [_shape(la) for la in blog.layers]
     assert (None, 4, 4, 8) in shapes and (None, 14, 14, 16) in shapes
     assert shapes[-1] == (None, 28, 28, 1)
-    dae = A.seed004_dae(aenn)
+    dae, _ = _build(aenn, "seed004_dae")
     assert dae["encoder"].layers[-1].name == "BottleNeck"
     assert _shape(dae["encoder"].layers[-1]) == (None, 196)
