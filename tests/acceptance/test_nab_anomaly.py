@@ -17,8 +17,8 @@ Pass criteria:
   overlap the labelled region, 691, plus the false-positive allowance).
 
 Run with ``-s`` to see the numbers. Measured (2 shared cores, seed 1337): aenn ran all 50 epochs
-(no early stop), threshold 0.0698, 424 flagged windows 774-3669, 288 of them covering row 2988,
-25 false positives, ~530 s. Real Keras 3.15 (torch backend) with the same recipe also ran all
+(no early stop), threshold 0.0699, 423 flagged windows 774-3669, 288 of them covering row 2988,
+24 false positives, 350-750 s (the same windows with 1 and 2 threads). Real Keras 3.15 (torch backend) with the same recipe also ran all
 50 epochs: threshold 0.0618, 406 flagged windows 792-3098, 6 false positives. (The published
 keras.io run, on older TF Keras, stopped at epoch 19 with threshold 0.123 and 394 windows.)
 """
@@ -64,8 +64,10 @@ def test_conv1d_autoencoder_flags_the_jump():
     mean = float(np.mean(train_v.astype(np.float64)))
     std = float(np.std(train_v.astype(np.float64), ddof=1))
     assert abs(mean - 42.438) < 1e-3 and abs(std - 28.077) < 1e-3
-    x_train = create_sequences((train_v - mean) / std)[..., None].astype(np.float32)
-    x_test = create_sequences((test_v - mean) / std)[..., None].astype(np.float32)
+    # normalised in float64 (pandas), cast to float32 by the model as Keras does
+    x_train = create_sequences((train_v.astype(np.float64) - mean) / std)[..., None]
+    x_test = create_sequences((test_v.astype(np.float64) - mean) / std)[..., None]
+    x_train, x_test = x_train.astype(np.float32), x_test.astype(np.float32)
     assert x_train.shape == x_test.shape == (3745, TIME_STEPS, 1)
 
     keras.utils.set_random_seed(1337)
@@ -95,6 +97,7 @@ def test_conv1d_autoencoder_flags_the_jump():
     n_region_windows = (hi - (lo - TIME_STEPS + 1)) + 1
 
     print(f"\nNAB: epochs run {epochs_run}, train time {train_seconds:.1f} s, "
+          f"threads {keras.get_num_threads()}, "
           f"final loss {history.history['loss'][-1]:.4f}, "
           f"val_loss {history.history['val_loss'][-1]:.4f}, threshold {threshold:.4f}")
     print(f"NAB: {len(flagged)} anomalous windows of {n_windows}, index range "
