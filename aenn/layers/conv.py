@@ -166,6 +166,13 @@ class BaseConv(Layer):
 
     def compute_output_shape(self, input_shape):
         input_shape = self._check_input_shape(input_shape)
+        built_channels = getattr(self, "input_channels", None)
+        if self.built and built_channels is not None and input_shape[-1] != built_channels:
+            raise ValueError(
+                f"{self._who}: the layer was built for inputs with {built_channels} channels "
+                f"(kernel shape {tuple(self.kernel.shape)}), received an input with shape "
+                f"{input_shape}"
+            )
         return (input_shape[0], *self._spatial_out(input_shape), self.filters)
 
     def build(self, input_shape):
