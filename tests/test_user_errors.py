@@ -462,3 +462,12 @@ def test_load_file_missing_member(saved_model, tmp_path):
         for name, data in members.items():
             z.writestr(name, data)
     _raises(ValueError, lambda: keras.load_model(bad), str(bad), "weights.npz")
+
+
+def test_built_dense_reused_on_a_different_feature_count_raises():
+    import aenn as keras
+
+    dense = keras.layers.Dense(4)
+    dense(keras.Input((3,)))
+    with pytest.raises(ValueError, match=r"built for inputs with 3 features.*\(None, 5\)"):
+        dense(keras.Input((5,)))

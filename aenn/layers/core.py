@@ -115,7 +115,14 @@ class Dense(Layer):
         self.built = True
 
     def compute_output_shape(self, input_shape):
-        return tuple(input_shape)[:-1] + (self.units,)
+        input_shape = tuple(input_shape)
+        if self.built and input_shape[-1] is not None and input_shape[-1] != self.kernel.shape[0]:
+            raise ValueError(
+                f"Dense {self.name!r}: the layer was built for inputs with {self.kernel.shape[0]} "
+                f"features (kernel shape {tuple(self.kernel.shape)}), received an input with shape "
+                f"{fmt_shape(input_shape)}"
+            )
+        return input_shape[:-1] + (self.units,)
 
     def _check_input(self, x):
         in_dim = self.kernel.shape[0]
