@@ -9,6 +9,7 @@ import time
 
 import numpy as np
 import pytest
+from architectures import heig_conv_denoiser, mnist_convnet, vae
 
 import aenn as keras
 from aenn import layers
@@ -27,35 +28,6 @@ def mnist():
     return x, y, xt, yt
 
 
-def conv_denoiser():
-    """The HEIG-VD course denoiser: 7,265 parameters, code 7x7x16."""
-    inp = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(inp)
-    x = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(x)
-    encoded = layers.MaxPooling2D((2, 2), padding="same")(x)
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(encoded)
-    x = layers.UpSampling2D((2, 2))(x)
-    x = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(x)
-    x = layers.UpSampling2D((2, 2))(x)
-    decoded = layers.Conv2D(1, (3, 3), activation="sigmoid", padding="same")(x)
-    return keras.Model(inp, decoded)
-
-
-def convnet():
-    """keras.io "Simple MNIST convnet": 34,826 parameters."""
-    return keras.Sequential([
-        keras.Input(shape=(28, 28, 1)),
-        layers.Conv2D(32, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Conv2D(64, kernel_size=(3, 3), activation="relu"),
-        layers.MaxPooling2D(pool_size=(2, 2)),
-        layers.Flatten(),
-        layers.Dropout(0.5),
-        layers.Dense(10, activation="softmax"),
-    ])
-
-
 def test_conv_denoiser_reaches_validation_bce_0_11_in_10_epochs(mnist):
     x, _, xt, _ = mnist
     keras.utils.set_random_seed(1)
@@ -63,7 +35,7 @@ def test_conv_denoiser_reaches_validation_bce_0_11_in_10_epochs(mnist):
     noise_factor = 0.5
     x_noisy = np.clip(x + noise_factor * rng.normal(size=x.shape), 0.0, 1.0).astype("float32")
     xt_noisy = np.clip(xt + noise_factor * rng.normal(size=xt.shape), 0.0, 1.0).astype("float32")
-    model = conv_denoiser()
+    model = heig_conv_denoiser(keras)["autoencoder"]
     assert model.count_params() == 7265
     model.compile(optimizer="adam", loss="binary_crossentropy")
     start = time.time()
@@ -79,7 +51,7 @@ def test_conv_denoiser_reaches_validation_bce_0_11_in_10_epochs(mnist):
 def trained_convnet(mnist):
     x, y, xt, yt = mnist
     keras.utils.set_random_seed(2)
-    model = convnet()
+    model = mnist_convnet(keras)["model"]
     assert model.count_params() == 34826
     model.compile(loss="categorical_crossentropy", optimizer="adam", metrics=["accuracy"])
     start = time.time()
@@ -96,32 +68,17 @@ def test_convnet_reaches_0_99_test_accuracy(trained_convnet):
     assert acc >= 0.99
 
 
-def conv_vae(latent_dim=2):
-    """keras.io convolutional VAE (encoder 69,076 / decoder 65,089 parameters); the Sampling
-    layer adds the KL term, weighted 1/784 because fit's BCE is a mean over the 784 pixels while
-    keras.io sums them."""
-    enc_in = keras.Input(shape=(28, 28, 1))
-    x = layers.Conv2D(32, 3, activation="relu", strides=2, padding="same")(enc_in)
-    x = layers.Conv2D(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Flatten()(x)
-    x = layers.Dense(16, activation="relu")(x)
-    z_mean = layers.Dense(latent_dim, name="z_mean")(x)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)
-    z = layers.Sampling(kl_weight=1.0 / 784)([z_mean, z_log_var])
-    encoder = keras.Model(enc_in, [z_mean, z_log_var, z], name="encoder")
-
-    dec_in = keras.Input(shape=(latent_dim,))
-    x = layers.Dense(7 * 7 * 64, activation="relu")(dec_in)
-    x = layers.Reshape((7, 7, 64))(x)
-    x = layers.Conv2DTranspose(64, 3, activation="relu", strides=2, padding="same")(x)
-    x = layers.Conv2DTranspose(32, 3, activation="relu", strides=2, padding="same")(x)
-    dec_out = layers.Conv2DTranspose(1, 3, activation="sigmoid", padding="same")(x)
-    decoder = keras.Model(dec_in, dec_out, name="decoder")
-
+def conv_vae():
+    """keras.io convolutional VAE (tests/architectures.py) joined into one trainable model. The
+    Sampling layer adds the KL term weighted 1/784, because fit's BCE is a mean over the 784 pixels
+    while keras.io sums them."""
+    models = vae(keras)
+    encoder, decoder = models["encoder"], models["decoder"]
+    sampling = next(layer for layer in encoder.layers if isinstance(layer, layers.Sampling))
+    sampling.add_kl, sampling.kl_weight = True, 1.0 / 784
     vae_in = keras.Input(shape=(28, 28, 1))
     _, _, z = encoder(vae_in)
-    vae = keras.Model(vae_in, decoder(z), name="vae")
-    return encoder, decoder, vae
+    return encoder, decoder, keras.Model(vae_in, decoder(z), name="vae")
 
 
 def test_conv_vae_generates_digits_the_convnet_recognises(mnist, trained_convnet):
