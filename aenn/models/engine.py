@@ -63,6 +63,49 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
 
+    # Arithmetic builds graph nodes through aenn.ops (each op is a small weightless layer).
+    def __add__(self, other):
+        from .. import ops
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        from .. import ops
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        from .. import ops
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        from .. import ops
+        return ops.subtract(other, self)
+
+    def __mul__(self, other):
+        from .. import ops
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        from .. import ops
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        from .. import ops
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        from .. import ops
+        return ops.divide(other, self)
+
+    def __neg__(self):
+        from .. import ops
+        return ops.negative(self)
+
+    def __pow__(self, other):
+        from .. import ops
+        return ops.power(self, other)
+
+    __array_ufunc__ = None  # `np_array + tensor` defers to __radd__
+
 
 class Node:
     """One call of `layer` on `inbound_tensors` (a list) producing `outbound_tensors` (a list).
