@@ -17,7 +17,7 @@ import numbers
 
 import numpy as np
 
-from .layers.layer import Layer
+from .layers.layer import Layer, Variable
 
 __all__ = [
     "abs", "add", "clip", "divide", "exp", "log", "maximum", "mean", "minimum", "multiply",
@@ -304,6 +304,11 @@ def _unary(op, x, **params):
 
 def _binary(op, x1, x2):
     s1, s2 = _is_symbolic(x1), _is_symbolic(x2)
+    if (s1 or s2) and isinstance(x1 if s2 else x2, Variable):
+        raise NotImplementedError(
+            f"ops.{op}: a layer weight ({(x1 if s2 else x2).path!r}) combined with a symbolic "
+            "tensor would be a constant without gradient; aenn has no autodiff for weights used "
+            "in ops. Use a layer that owns the weight (e.g. Dense) instead.")
     if s1 and s2:
         return _OpLayer(op)([x1, x2])
     if s1:

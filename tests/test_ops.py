@@ -181,3 +181,87 @@ def test_op_model_config_round_trip():
     clone.set_weights(model.get_weights())
     xs = RNG.standard_normal((5, 3)).astype(np.float32)
     np.testing.assert_array_equal(clone.predict(xs, verbose=0), model.predict(xs, verbose=0))
+
+
+# ----- custom layers written with call() ------------------------------------------------------
+class _Residual(aenn.layers.Layer):
+    """A Keras-3 style custom layer: call() from sub-layers and ops, no forward/backward."""
+
+    def __init__(self, units, **kwargs):
+        super().__init__(**kwargs)
+        self.d1 = aenn.layers.Dense(units, activation="tanh")
+        self.d2 = aenn.layers.Dense(units)
+
+    def call(self, x):
+        h = self.d1(x)
+        return x + 0.5 * self.d2(h) - ops.square(h) / 4.0
+
+
+class _KLEncoder(aenn.layers.Layer):
+    """Adds a KL-like penalty with self.add_loss inside call (Keras-3 custom-layer style)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.mean = aenn.layers.Dense(2)
+        self.log_var = aenn.layers.Dense(2)
+
+    def call(self, x):
+        zm, zv = self.mean(x), self.log_var(x)
+        kl = -0.5 * ops.sum(1 + zv - ops.square(zm) - ops.exp(zv), axis=-1)
+        self.add_loss(ops.mean(kl))
+        return zm
+
+
+def test_custom_call_layer_matches_the_same_functional_graph():
+    layer = _Residual(4)
+    x_in = aenn.Input((4,))
+    m = aenn.Model(x_in, aenn.layers.Dense(4)(layer(x_in)))
+    assert len(layer.weights) == 4 and m.count_params() == 3 * 20
+    # the same computation written functionally with the same layers
+    h = layer.d1(x_in)
+    ref = aenn.Model(x_in, m.layers[-1](x_in + 0.5 * layer.d2(h) - ops.square(h) / 4.0))
+    xs = RNG.standard_normal((10, 4)).astype(np.float32)
+    np.testing.assert_allclose(m.predict(xs, verbose=0), ref.predict(xs, verbose=0), rtol=1e-6)
+    np.testing.assert_allclose(layer(xs), xs + 0.5 * layer.d2(layer.d1(xs))
+                               - layer.d1(xs) ** 2 / 4.0, rtol=1e-5, atol=1e-6)
+    for model in (m, ref):
+        model.compile(optimizer="sgd", loss="mse")
+    _, _, gm, vm = m._compute_gradients(m._prepare_x(xs), xs)
+    _, _, gr, vr = ref._compute_gradients(ref._prepare_x(xs), xs)
+    by_id = {id(v): g for v, g in zip(vr, gr)}
+    assert {id(v) for v in vm} == set(by_id)
+    for v, g in zip(vm, gm):
+        np.testing.assert_allclose(g, by_id[id(v)], rtol=1e-5, atol=1e-7)
+    before = m.evaluate(xs, xs, verbose=0)
+    m.fit(xs, xs, epochs=20, batch_size=10, verbose=0)
+    assert m.evaluate(xs, xs, verbose=0) < before
+    layer.trainable = False
+    assert not layer.d1.trainable and m.count_params() == 60
+
+
+def test_custom_call_layer_add_loss_trains():
+    enc = _KLEncoder()
+    x_in = aenn.Input((3,))
+    m = aenn.Model(x_in, enc(x_in))
+    m.compile(optimizer=aenn.optimizers.SGD(learning_rate=0.0), loss=None)
+    xs = RNG.standard_normal((8, 3)).astype(np.float32)
+    wm, bm = enc.mean.get_weights()
+    wv, bv = enc.log_var.get_weights()
+    zm, zv = xs @ wm + bm, xs @ wv + bv
+    kl = float(np.mean(-0.5 * np.sum(1 + zv - zm ** 2 - np.exp(zv), axis=-1)))
+    assert m.evaluate(xs, verbose=0) == pytest.approx(kl, rel=1e-5)
+    m.compile(optimizer=aenn.optimizers.Adam(learning_rate=0.05), loss=None)
+    m.fit(xs, epochs=10, batch_size=8, verbose=0)
+    assert m.evaluate(xs, verbose=0) < 0.5 * kl
+
+
+def test_weights_used_directly_in_ops_raise():
+    class Bad(aenn.layers.Layer):
+        def build(self, input_shape):
+            self.w = self.add_weight((input_shape[-1],), initializer="ones")
+
+        def call(self, x):
+            return x * self.w
+
+    with pytest.raises(NotImplementedError, match="weight"):
+        Bad()(aenn.Input((3,)))
