@@ -151,14 +151,20 @@ def test_model_level_l2_on_activations_equals_activity_regularizer():
     assert a_loss > base.evaluate(x, x, verbose=0, batch_size=24)
 
 
-def test_add_loss_config_round_trip_keeps_the_loss():
+def test_add_loss_config_round_trip_keeps_the_loss(tmp_path):
     m = _grad_model()
     clone = aenn.models.model_from_json(m.to_json())
     clone.set_weights(m.get_weights())
     clone.compile(optimizer="sgd", loss="mse")
     x = RNG.standard_normal((6, 4)).astype(np.float32)
-    assert clone.evaluate(x, x, verbose=0) == pytest.approx(m.evaluate(x, x, verbose=0),
-                                                             rel=1e-6)
+    expected = m.evaluate(x, x, verbose=0)
+    plain = aenn.Model(m.input, m.output)
+    plain.compile(optimizer="sgd", loss="mse")
+    assert plain.evaluate(x, x, verbose=0) < expected  # the added losses count
+    assert clone.evaluate(x, x, verbose=0) == pytest.approx(expected, rel=1e-6)
+    m.save(tmp_path / "m.keras")
+    loaded = aenn.load_model(tmp_path / "m.keras")
+    assert loaded.evaluate(x, x, verbose=0) == pytest.approx(expected, rel=1e-6)
 
 
 def test_nested_model_with_added_loss_trains_in_outer_model():
