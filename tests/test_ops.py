@@ -11,6 +11,11 @@ from tests.gradcheck import assert_grads_match
 RNG = np.random.default_rng(0)
 
 
+@pytest.fixture(autouse=True)
+def _seeded():
+    aenn.random.set_global_seed(0)  # reproducible initial weights
+
+
 def _fd_check(layer, inputs, positive=False):
     """Runs `layer` forward/backward in float64 and compares with central differences."""
     inputs = [np.abs(x) + 0.5 if positive else x for x in inputs]
