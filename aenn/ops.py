@@ -7,8 +7,8 @@ so a functional model built with ops (or a loss tensor given to ``model.add_loss
 with the same forward/backward passes as any other layer.
 
 Supported: add, subtract, multiply, divide, negative, square, sqrt, exp, log, abs, power,
-sum, mean, maximum, minimum, clip, reshape. Binary ops broadcast (NumPy rules); one operand
-may be a Python number or a constant array (no gradient flows into constants).
+sum, mean, maximum, minimum, clip, reshape, binary_crossentropy. Binary ops broadcast (NumPy
+rules); one operand may be a Python number or a constant array (no gradient flows into it).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import numpy as np
 from .layers.layer import Layer, Variable
 
 __all__ = [
-    "abs", "add", "clip", "divide", "exp", "log", "maximum", "mean", "minimum", "multiply",
+    "abs", "add", "binary_crossentropy", "clip", "divide", "exp", "log", "maximum", "mean", "minimum", "multiply",
     "negative", "power", "reshape", "sqrt", "square", "subtract", "sum",
 ]
 
@@ -419,3 +419,19 @@ def reshape(x, newshape):
         return _OpLayer("reshape", params={"shape": newshape})(x)
     arr = _as_array(x, "x")
     return np.reshape(arr, newshape)
+
+
+def binary_crossentropy(target, output, from_logits=False):
+    """Element-wise binary cross-entropy of probabilities `output` against `target` (no
+    reduction; ``mean(..., axis=-1)`` gives ``keras.losses.binary_crossentropy``). `output` is
+    clipped to ``[epsilon, 1 - epsilon]`` as Keras does. Built from the ops above, so it works
+    on arrays and on KerasTensors (e.g. a Keras-2 VAE reconstruction term for `add_loss`)."""
+    if from_logits:
+        raise NotImplementedError("ops.binary_crossentropy: from_logits=True is not supported; "
+                                  "pass probabilities (e.g. a sigmoid output).")
+    from .backend import epsilon
+
+    eps = epsilon()
+    out = clip(output, eps, 1.0 - eps)
+    return negative(add(multiply(target, log(out)),
+                        multiply(subtract(1.0, target), log(subtract(1.0, out)))))

@@ -202,3 +202,29 @@ def test_add_loss_errors():
     base = m.evaluate(x, x, verbose=0)
     m.add_loss(lambda: 0.25)  # the callable form still works
     assert m.evaluate(x, x, verbose=0) == pytest.approx(base + 0.25, rel=1e-6)
+
+
+def test_keras2_style_reconstruction_plus_kl_with_add_loss_only():
+    """The Keras-2 VAE pattern: the whole loss through add_loss, compile without a loss."""
+    x_in = aenn.Input((4,))
+    h = layers.Dense(3, activation="tanh")(x_in)
+    z_mean, z_log_var = layers.Dense(2)(h), layers.Dense(2)(h)
+    out = layers.Dense(4, activation="sigmoid")(z_mean)
+    a = aenn.Model(x_in, out)
+    rec = ops.mean(ops.binary_crossentropy(x_in, out), axis=-1)
+    a.add_loss(ops.mean(rec + _kl(z_mean, z_log_var)))
+    a.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss=None)
+    b = aenn.Model(x_in, out)  # the same layers: compiled BCE + the KL via add_loss
+    b.add_loss(ops.mean(_kl(z_mean, z_log_var)))
+    b.compile(optimizer=optimizers.SGD(learning_rate=0.0), loss="binary_crossentropy")
+    x = RNG.uniform(0, 1, (7, 4)).astype(np.float32)
+    ea, eb = a.evaluate(x, verbose=0), b.evaluate(x, x, verbose=0)
+    assert ea == pytest.approx(eb, rel=1e-5)
+    np.testing.assert_allclose(
+        ops.mean(ops.binary_crossentropy(x, a.predict(x, verbose=0)), axis=-1),
+        aenn.losses.binary_crossentropy(x, a.predict(x, verbose=0)), rtol=1e-5)
+    _, _, ga, va = a._compute_gradients(a._prepare_x(x), None)
+    _, _, gb, vb = b._compute_gradients(b._prepare_x(x), x)
+    assert [id(v) for v in va] == [id(v) for v in vb]
+    for p, q in zip(ga, gb):
+        np.testing.assert_allclose(p, q, rtol=1e-4, atol=1e-6)
