@@ -13,7 +13,7 @@ _config.ensure_initialized()  # loads aenn._core and sets the thread count (AENN
 
 from . import (  # noqa: E402
     activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
-    optimizers, random, regularizers, saving, utils,
+    ops, optimizers, random, regularizers, saving, utils,
 )
 from .config import get_num_threads, set_num_threads, show_config  # noqa: E402
 from .models import Input, Model, Sequential  # noqa: E402
@@ -25,5 +25,5 @@ models.save_model = saving.save_model
 __all__ = [
     "Input", "Model", "Sequential", "activations", "backend", "callbacks", "datasets",
     "get_num_threads", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "optimizers", "random", "regularizers", "saving", "set_num_threads", "show_config", "utils",
+    "ops", "optimizers", "random", "regularizers", "saving", "set_num_threads", "show_config", "utils",
 ]

@@ -97,3 +97,14 @@ def random_uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     from . import random as aenn_random
 
     return aenn_random.uniform(tuple(shape), minval=minval, maxval=maxval, seed=seed)
+
+
+def __getattr__(name):
+    # Keras-2 style `K.square(x)`, `K.exp`, ...: thin re-exports of aenn.ops (arrays or
+    # KerasTensors).
+    if name in ("square", "exp", "sum", "mean", "log", "abs", "sqrt", "clip", "maximum",
+                "minimum", "reshape"):
+        from . import ops
+
+        return getattr(ops, name)
+    raise AttributeError(f"module 'aenn.backend' has no attribute {name!r}")

@@ -63,6 +63,49 @@ class KerasTensor:
     def __repr__(self):
         return f"<KerasTensor shape={self.shape}, dtype=float32, name={self.name}>"
 
+    # Arithmetic builds graph nodes through aenn.ops (each op is a small weightless layer).
+    def __add__(self, other):
+        from .. import ops
+        return ops.add(self, other)
+
+    def __radd__(self, other):
+        from .. import ops
+        return ops.add(other, self)
+
+    def __sub__(self, other):
+        from .. import ops
+        return ops.subtract(self, other)
+
+    def __rsub__(self, other):
+        from .. import ops
+        return ops.subtract(other, self)
+
+    def __mul__(self, other):
+        from .. import ops
+        return ops.multiply(self, other)
+
+    def __rmul__(self, other):
+        from .. import ops
+        return ops.multiply(other, self)
+
+    def __truediv__(self, other):
+        from .. import ops
+        return ops.divide(self, other)
+
+    def __rtruediv__(self, other):
+        from .. import ops
+        return ops.divide(other, self)
+
+    def __neg__(self):
+        from .. import ops
+        return ops.negative(self)
+
+    def __pow__(self, other):
+        from .. import ops
+        return ops.power(self, other)
+
+    __array_ufunc__ = None  # `np_array + tensor` defers to __radd__
+
 
 class Node:
     """One call of `layer` on `inbound_tensors` (a list) producing `outbound_tensors` (a list).
@@ -213,6 +256,7 @@ def call_layer(layer, inputs, training=None, **kwargs):
         shapes = [t.shape for t in flat]
         input_shape = shapes[0] if single else shapes
         layer._maybe_build(input_shape)
+        _maybe_trace(layer, input_shape)
         out_shape = layer.compute_output_shape(input_shape)
         single_out = _is_shape(out_shape)
         out_shapes = [tuple(out_shape)] if single_out else [tuple(s) for s in out_shape]
@@ -231,6 +275,8 @@ def call_layer(layer, inputs, training=None, **kwargs):
     if not layer.built:
         shapes = [(None,) + a.shape[1:] for a in arrays]
         layer._maybe_build(shapes[0] if single else shapes)
+    _maybe_trace(layer, [(None,) + a.shape[1:] for a in arrays][0] if single else
+                 [(None,) + a.shape[1:] for a in arrays])
     _clear_losses(layer)
     y, _ = layer.forward(x, training=bool(training))
     return y
@@ -245,3 +291,81 @@ def _clear_losses(layer):
     layer._losses = []
     for sub in layer._sublayers():
         _clear_losses(sub)
+
+
+# ----- custom layers written with `call()` --------------------------------------------------
+def _defines_call(layer):
+    cls = type(layer)
+    return callable(getattr(cls, "call", None)) and cls.forward is Layer.forward
+
+
+def _maybe_trace(layer, input_shape):
+    """A Layer subclass that defines `call()` (from other layers and `aenn.ops`) instead of
+    forward/backward: run `call` once on symbolic inputs of `input_shape` and use the traced
+    sub-graph (a functional Model) as the layer's forward and backward."""
+    if getattr(layer, "_traced", None) is not None or not _defines_call(layer):
+        return
+    from .functional import Model
+
+    single = _is_shape(input_shape)
+    shapes = [tuple(input_shape)] if single else [tuple(s) for s in input_shape]
+    inputs = [InputLayer(batch_shape=s)._output_tensor for s in shapes]
+    added = []
+
+    def collect_loss(value):
+        if not isinstance(value, KerasTensor):
+            raise TypeError(
+                f"Layer {layer.name!r}: inside `call()`, `add_loss` takes a tensor computed "
+                f"from the inputs (with aenn.ops); received {type(value).__name__}.")
+        added.append(value)
+
+    layer.add_loss = collect_loss  # symbolic losses added while tracing
+    try:
+        outputs = layer.call(inputs[0] if single else inputs)
+    finally:
+        del layer.add_loss
+    flat_out, single_out = _flatten(outputs)
+    for t in flat_out:
+        if not isinstance(t, KerasTensor):
+            raise TypeError(
+                f"Layer {layer.name!r}: `call()` must build its result from its inputs with "
+                f"layers and `aenn.ops`; it returned {type(t).__name__}.")
+    if any(t is i for t in flat_out for i in inputs):
+        from .. import ops
+
+        flat_out = [ops.add(t, 0.0) if any(t is i for i in inputs) else t for t in flat_out]
+    inner = Model(inputs[0] if single else inputs, flat_out[0] if single_out else flat_out,
+                  name=f"{layer.name}_call")
+    for t in added:
+        inner.add_loss(t)
+    layer._traced = inner
+    own = {id(w) for w in layer.weights_list}
+    for w in inner.weights:  # the sub-layers' weights become this layer's weights
+        if id(w) not in own:
+            layer.weights_list.append(w)
+    out_shapes = [t.shape for t in flat_out]
+    leaves = inner._unique_leaf_layers()
+
+    def forward(inputs, training=False):
+        for sub in leaves:
+            sub._losses = []
+        y, cache = inner.forward(inputs, training=training)
+        for sub in leaves:  # losses of the sub-layers count as this layer's losses
+            layer._losses.extend(sub._losses)
+        return y, cache
+
+    def backward(dout, cache, need_dinputs=True, from_logits=False):
+        dx, by_id = inner._backward_by_id(dout, cache, need_dinputs=need_dinputs)
+        return dx, [by_id.get(id(w)) for w in layer.weights]
+
+    def compute_output_shape(shape):
+        inner.compute_output_shape(shape)  # checks compatibility with the traced shapes
+        got = [tuple(shape)] if _is_shape(shape) else [tuple(s) for s in shape]
+        batch = got[0][0] if got and got[0] else None
+        outs = [(batch,) + tuple(s[1:]) if s else s for s in out_shapes]
+        return outs[0] if single_out else outs
+
+    layer.forward = forward
+    layer.backward = backward
+    layer.compute_output_shape = compute_output_shape
+    layer._sublayers = lambda: list(inner.layers)

@@ -106,6 +106,12 @@ class Model(Trainer, Layer):
 
         for t in flat_out:
             visit(t)
+        # Tensors given to `model.add_loss(tensor)`: their nodes run in every forward pass.
+        loss_nodes = {}
+        for t in getattr(self, "_loss_tensors", ()):
+            visit(t)
+            loss_nodes.setdefault(id(t.node), []).append(t.tensor_index)
+        self._loss_nodes = loss_nodes
         self._nodes = nodes
         self._forward_plan = None  # (nodes list, per node: node, layer, in ids, out ids)
         self._node_ids = {id(n) for n in nodes}
@@ -275,6 +281,28 @@ class Model(Trainer, Layer):
         out.extend(float(fn()) for fn in self._callable_losses)
         return out
 
+    def _add_loss_tensor(self, tensor):
+        """`model.add_loss(tensor)`: `tensor` must be computed in this model's graph from its
+        inputs; its mean is added to the loss in every forward pass and trained."""
+        self._require_graph("add_loss")
+        if any(tensor is t for t in self._inputs):
+            raise ValueError(
+                f"Model {self.name!r}: `add_loss` received the model input {tensor.name!r}; "
+                "pass a tensor computed from the inputs by layers or `aenn.ops`.")
+        if isinstance(tensor.node.layer, (Model, InputLayer)):
+            # The value is stored on the producing leaf layer: route it through an op node.
+            from .. import ops
+
+            tensor = ops.add(tensor, 0.0)
+        self._loss_tensors.append(tensor)
+        try:
+            self._init_graph(self.input, self.output)
+        except ValueError as e:
+            self._loss_tensors.pop()
+            self._init_graph(self.input, self.output)
+            raise ValueError(f"Model {self.name!r}: `add_loss` needs a tensor computed from the "
+                             f"model's inputs: {e}") from None
+
     def _unique_leaf_layers(self):
         out, seen = [], set()
 
@@ -302,6 +330,7 @@ class Model(Trainer, Layer):
         values = {id(t): x for t, x in zip(self._inputs, flat)}
         entries = []
         prof = _profiler.ACTIVE
+        loss_nodes = getattr(self, "_loss_nodes", None)
         fplan = getattr(self, "_forward_plan", None)
         if fplan is None or fplan[0] is not self._nodes:
             fplan = self._forward_plan = (self._nodes, [
@@ -332,6 +361,11 @@ class Model(Trainer, Layer):
                            for p in pens):
                     node_losses = list(node_losses) + pens
                     act_reg = True
+            if loss_nodes and id(node) in loss_nodes:
+                # model.add_loss(tensor): the tensor's mean joins this (leaf) layer's losses;
+                # backward seeds the tensor's gradient (see `_backward_by_id`).
+                node_losses = list(node_losses) + [float(np.mean(ys[i], dtype=np.float64))
+                                                   for i in loss_nodes[id(node)]]
             layer._losses = earlier + list(node_losses) if node_losses else earlier
             added = bool(node_losses)
             if isinstance(layer, Model):
@@ -377,6 +411,10 @@ class Model(Trainer, Layer):
         for t, d in zip(self._outputs, douts):
             if d is not None:
                 _accumulate(grads, id(t), d)
+        for t in getattr(self, "_loss_tensors", ()):
+            # d(mean(t))/dt = 1 / t.size, added to whatever else flows into t.
+            y = entries[self._nodes.index(t.node)].outputs[t.tensor_index]
+            _accumulate(grads, id(t), np.full(y.shape, 1.0 / max(y.size, 1), dtype=y.dtype))
         if needs is None:
             needs = self._needs_grad(need_dinputs)
         if plan is None:
@@ -482,7 +520,7 @@ class Model(Trainer, Layer):
                     for n in nodes
                 ],
             })
-        return {
+        config = {
             "name": self.name,
             "trainable": self.trainable,
             "layers": layer_configs,
@@ -491,6 +529,9 @@ class Model(Trainer, Layer):
             "single_input": self._single_input,
             "single_output": self._single_output,
         }
+        if self._loss_tensors:
+            config["added_losses"] = [ref(t) for t in self._loss_tensors]
+        return config
 
     @classmethod
     def from_config(cls, config, custom_objects=None):
@@ -528,9 +569,12 @@ class Model(Trainer, Layer):
                                  "be computed.")
         inputs = [produced[(r[0], r[1])][r[2]] for r in config["input_layers"]]
         outputs = [produced[(r[0], r[1])][r[2]] for r in config["output_layers"]]
-        return cls(inputs[0] if config.get("single_input", len(inputs) == 1) else inputs,
-                   outputs[0] if config.get("single_output", len(outputs) == 1) else outputs,
-                   name=config.get("name"), trainable=config.get("trainable", True))
+        model = cls(inputs[0] if config.get("single_input", len(inputs) == 1) else inputs,
+                    outputs[0] if config.get("single_output", len(outputs) == 1) else outputs,
+                    name=config.get("name"), trainable=config.get("trainable", True))
+        for r in config.get("added_losses", ()):
+            model.add_loss(produced[(r[0], r[1])][r[2]])
+        return model
 
     # ----- saving (implemented in aenn.saving) ------------------------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True, **kwargs):

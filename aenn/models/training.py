@@ -74,6 +74,7 @@ class Trainer:
         self.stop_training = False
         self.history = None
         self._callable_losses = []
+        self._loss_tensors = []  # model.add_loss(KerasTensor), functional models only
         self._metric_ids = []
         self._metrics = None
         self._loss_weight = 1.0
@@ -139,20 +140,27 @@ class Trainer:
         }
 
     def add_loss(self, loss):
-        """Adds a model-level loss: a zero-argument callable returning a float.
+        """Adds a model-level loss.
 
-        Limits: aenn has no autodiff, so the callable's value is added to the reported loss
-        (train and test) but contributes no gradient. Losses that need gradients must be added
-        inside a layer's `forward` (`Layer.add_loss`) whose `backward` supplies their gradient.
+        - A KerasTensor computed in this (functional) model's graph from its inputs, e.g. with
+          `aenn.ops` (the Keras-2 VAE: ``vae.add_loss(ops.mean(kl))``): its mean is added to
+          the loss of every batch (train and test) and its gradient flows into the graph.
+        - A zero-argument callable returning a float: the value is added to the reported loss
+          (train and test) but contributes no gradient (aenn has no autodiff).
         """
         if isinstance(loss, engine.KerasTensor):
-            raise NotImplementedError(
-                "Symbolic `model.add_loss(tensor)` was removed in Keras 3 and is not supported: "
-                "add the loss inside a layer's forward pass instead.")
+            from .sequential import Sequential
+
+            if isinstance(self, Sequential):
+                raise NotImplementedError(
+                    f"Model {self.name!r}: `add_loss(tensor)` needs a functional Model; a "
+                    "Sequential model rebuilds its graph. Build the model functionally.")
+            self._add_loss_tensor(loss)
+            return
         if not callable(loss):
             raise TypeError(
-                f"Model {self.name!r}: `add_loss` expects a zero-argument callable returning a "
-                f"float (e.g. `lambda: 1e-3 * float(np.sum(layer.kernel.value ** 2))`), "
+                f"Model {self.name!r}: `add_loss` expects a KerasTensor of the model's graph or a "
+                f"zero-argument callable returning a float (e.g. `lambda: 1e-3 * float(np.sum(layer.kernel.value ** 2))`), "
                 f"received {type(loss).__name__}.")
         self._callable_losses.append(loss)
 
