@@ -50,8 +50,7 @@ static inline float act_forward_one(float x, int kind, float alpha) {
 static inline float act_deriv_one(float x, float y, int kind, float alpha) {
     switch (kind) {
     /* (float)(condition) is 1.0f or 0.0f, as a select would give, without a branch */
-    case AENN_ACT_RELU: /* 1.0f or 0.0f from the comparison mask */
-        return aenn_bits_to_float((uint32_t)(-(int32_t)(x > 0.0f)) & 0x3f800000u);
+    case AENN_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case AENN_ACT_SIGMOID: return y * (1.0f - y);
     case AENN_ACT_TANH: return 1.0f - y * y;
     case AENN_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
@@ -74,9 +73,18 @@ static inline float act_deriv_one(float x, float y, int kind, float alpha) {
         return s * (1.0f + x * (1.0f - s));
     }
     case AENN_ACT_EXPONENTIAL: return y;
-    case AENN_ACT_RELU6: return (float)((x > 0.0f) & (x < 6.0f));
+    case AENN_ACT_RELU6: return (x > 0.0f && x < 6.0f) ? 1.0f : 0.0f;
     default: return 1.0f; /* linear */
     }
+}
+
+/* dout * (cond ? 1 : 0) as a bitwise select between dout and dout * 0 (what the compiled
+ * select always gave: dout passes unchanged, subnormals included, where cond holds), written
+ * without a branch so that it vectorises. */
+static inline float masked_grad(float d, int cond) {
+    uint32_t m = (uint32_t)(-(int32_t)cond);
+    return aenn_bits_to_float((aenn_float_to_bits(d) & m) |
+                              (aenn_float_to_bits(d * 0.0f) & ~m));
 }
 
 typedef struct {
@@ -127,6 +135,15 @@ static void act_backward_range(void *p, int64_t begin, int64_t end) {
     const float *restrict y = c->y;
     const float alpha = c->alpha;
     const int kind = c->kind;
+    if (kind == AENN_ACT_RELU) {
+        for (int64_t i = begin; i < end; i++) out[i] = masked_grad(dout[i], inp[i] > 0.0f);
+        return;
+    }
+    if (kind == AENN_ACT_RELU6) {
+        for (int64_t i = begin; i < end; i++)
+            out[i] = masked_grad(dout[i], (inp[i] > 0.0f) & (inp[i] < 6.0f));
+        return;
+    }
     if (y) {
 #define BWD_LOOP_Y(K)                                                                             \
     for (int64_t i = begin; i < end; i++) out[i] = dout[i] * act_deriv_one(inp[i], y[i], K, alpha)
