@@ -6,6 +6,7 @@
 #include "activation.h"
 
 #include "mathfn.h"
+#include "mathfn_vec.h"
 
 #define MIN_ELEMS 32768 /* elements per thread below which fewer threads are used */
 
@@ -21,7 +22,7 @@ int aenn_activation_needs_out(int kind) {
 static inline float act_forward_one(float x, int kind, float alpha) {
     switch (kind) {
     case AENN_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case AENN_ACT_SIGMOID: return aenn_sigmoidf(x);
+    case AENN_ACT_SIGMOID: return aenn_sigmoidf_v(x);
     case AENN_ACT_TANH: return aenn_tanhf(x);
     case AENN_ACT_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
     case AENN_ACT_ELU: return x > 0.0f ? x : alpha * aenn_expm1f(x);
@@ -39,8 +40,8 @@ static inline float act_forward_one(float x, int kind, float alpha) {
         return x / 6.0f + 0.5f;
     }
     case AENN_ACT_GELU: return 0.5f * x * (1.0f + aenn_erff(x * 0.70710678118654752f));
-    case AENN_ACT_SILU: return x * aenn_sigmoidf(x);
-    case AENN_ACT_EXPONENTIAL: return aenn_expf(x);
+    case AENN_ACT_SILU: return x * aenn_sigmoidf_v(x);
+    case AENN_ACT_EXPONENTIAL: return aenn_expf_v(x);
     case AENN_ACT_RELU6: return x > 0.0f ? (x < 6.0f ? x : 6.0f) : 0.0f;
     default: return x; /* linear */
     }
@@ -56,7 +57,7 @@ static inline float act_deriv_one(float x, float y, int kind, float alpha) {
     case AENN_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
     case AENN_ACT_ELU: return x > 0.0f ? 1.0f : alpha * aenn_expf(x);
     case AENN_ACT_SELU: return x > 0.0f ? SELU_SCALE : SELU_SCALE * (SELU_ALPHA * aenn_expf(x));
-    case AENN_ACT_SOFTPLUS: return aenn_sigmoidf(x);
+    case AENN_ACT_SOFTPLUS: return aenn_sigmoidf_v(x);
     case AENN_ACT_SOFTSIGN: {
         float d = 1.0f + (x < 0.0f ? -x : x);
         return 1.0f / (d * d);
@@ -69,7 +70,7 @@ static inline float act_deriv_one(float x, float y, int kind, float alpha) {
         return cdf + x * pdf;
     }
     case AENN_ACT_SILU: {
-        float s = aenn_sigmoidf(x);
+        float s = aenn_sigmoidf_v(x);
         return s * (1.0f + x * (1.0f - s));
     }
     case AENN_ACT_EXPONENTIAL: return y;
@@ -282,7 +283,7 @@ void aenn_mathfn_apply(float *out, const float *inp, int64_t n, int fn) {
         case AENN_FN_TANH: out[i] = aenn_tanhf(x); break;
         case AENN_FN_LOG1P: out[i] = aenn_log1pf(x); break;
         case AENN_FN_EXPM1: out[i] = aenn_expm1f(x); break;
-        case AENN_FN_SIGMOID: out[i] = aenn_sigmoidf(x); break;
+        case AENN_FN_SIGMOID: out[i] = aenn_sigmoidf_v(x); break;
         default: out[i] = aenn_erff(x); break;
         }
     }
