@@ -82,13 +82,19 @@ static float row_value(const float *y, const float *p, int64_t C, int kind, floa
     }
 }
 
-/* dp = d value / d p for one row, times `scale` (1/rows). */
-static void row_grad(float *dp, const float *y, const float *p, int64_t C, int kind, float param,
-                     float scale) {
+/* Kinds whose gradient is elementwise (no row-wide sum): row_grad may run on many rows at once. */
+static int elementwise_grad(int kind) {
+    return kind != AENN_LOSS_CCE && kind != AENN_LOSS_CCE_LOGITS;
+}
+
+/* dp = d value / d p for one row of `cols` columns, times `scale` (1/rows). For the elementwise
+ * kinds C may cover several consecutive rows (C = a multiple of cols). */
+static void row_grad(float *dp, const float *y, const float *p, int64_t C, int64_t cols, int kind,
+                     float param, float scale) {
     const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
     float sc = (kind == AENN_LOSS_CCE || kind == AENN_LOSS_CCE_LOGITS || kind == AENN_LOSS_KLD)
                    ? scale
-                   : (float)((double)scale / (double)C); /* mean over the last axis */
+                   : (float)((double)scale / (double)cols); /* mean over the last axis */
     switch (kind) {
     case AENN_LOSS_BCE:
         for (int64_t j = 0; j < C; j++) {
@@ -284,12 +290,17 @@ static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
 static void loss_backward_rows(void *p, int64_t begin, int64_t end) {
     loss_ctx *c = (loss_ctx *)p;
     int64_t C = c->cols;
+    if (!c->labels && elementwise_grad(c->kind)) {
+        row_grad(c->dpred + begin * C, c->y_true + begin * C, c->y_pred + begin * C,
+                 (end - begin) * C, C, c->kind, c->param, c->scale);
+        return;
+    }
     for (int64_t r = begin; r < end; r++) {
         if (c->labels)
             sparse_row_grad(c->dpred + r * C, c->labels[r], c->y_pred + r * C, C, c->kind,
                             c->scale);
         else
-            row_grad(c->dpred + r * C, c->y_true + r * C, c->y_pred + r * C, C, c->kind,
+            row_grad(c->dpred + r * C, c->y_true + r * C, c->y_pred + r * C, C, C, c->kind,
                      c->param, c->scale);
     }
 }
