@@ -104,7 +104,7 @@ static void row_grad(float *dp, const float *y, const float *p, int64_t C, int64
         }
         break;
     case AENN_LOSS_BCE_LOGITS:
-        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf(p[j]) - y[j]) * sc;
+        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf_v(p[j]) - y[j]) * sc;
         break;
     case AENN_LOSS_CCE: {
         /* q = p/s; g_c = -y_c/clip(q_c) (0 where clipped); dp_j = (g_j - sum_c g_c q_c) / s */
@@ -205,21 +205,30 @@ typedef struct {
     float param, scale;
 } loss_ctx;
 
-/* Binary cross-entropy terms -(y log q + (1-y) log(1-q)), q = clip(p), for n elements: the
- * arithmetic of row_value's BCE case, in a loop that vectorises. */
+/* Binary cross-entropy terms for n elements, from probabilities (kind BCE:
+ * -(y log q + (1-y) log(1-q)), q = clip(p)) or logits (BCE_LOGITS: max(z,0) - z y +
+ * log1p(e^-|z|)): the arithmetic of row_value's cases, in loops that vectorise. */
 static void bce_terms(float *restrict t, const float *restrict y, const float *restrict p,
-                      int64_t n) {
+                      int64_t n, int kind) {
     const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
-    for (int64_t j = 0; j < n; j++) {
-        float x = p[j];
-        float q = aenn_vsel(x < eps, eps, aenn_vsel(x > hi, hi, x)); /* clampf, branch-free */
-        t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));
+    if (kind == AENN_LOSS_BCE) {
+        for (int64_t j = 0; j < n; j++) {
+            float x = p[j];
+            float q = aenn_vsel(x < eps, eps, aenn_vsel(x > hi, hi, x)); /* clampf */
+            t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));
+        }
+    } else {
+        for (int64_t j = 0; j < n; j++) {
+            float z = p[j];
+            float a = aenn_vsel(z < 0.0f, -z, z); /* absf */
+            t[j] = (aenn_vsel(z > 0.0f, z, 0.0f) - z * y[j]) + aenn_log1pf_v(aenn_expf_v(-a));
+        }
     }
 }
 
 #define BCE_BLOCK 1024 /* terms computed at once (stack buffer) */
 
-/* Rows [r0, r1) of BCE: the same values and double sums, in the same order, as row_value. */
+/* Rows [r0, r1) of BCE or BCE_LOGITS: the same values and double sums, in the same order, as row_value. */
 static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
     const int64_t C = c->cols;
     float t[BCE_BLOCK];
@@ -228,7 +237,7 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
         const int64_t per = BCE_BLOCK / C; /* whole rows per block */
         for (int64_t rb = r0; rb < r1; rb += per) {
             int64_t re = rb + per < r1 ? rb + per : r1;
-            bce_terms(t, c->y_true + rb * C, c->y_pred + rb * C, (re - rb) * C);
+            bce_terms(t, c->y_true + rb * C, c->y_pred + rb * C, (re - rb) * C, c->kind);
             if (C == 1) {
                 /* (float)((0.0 + (double)t) / 1.0) is t, except that -0 becomes +0: t + 0.0f */
                 for (int64_t r = rb; r < re; r++) {
@@ -252,7 +261,7 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
             double acc = 0.0;
             for (int64_t j0 = 0; j0 < C; j0 += BCE_BLOCK) {
                 int64_t m = C - j0 < BCE_BLOCK ? C - j0 : BCE_BLOCK;
-                bce_terms(t, c->y_true + r * C + j0, c->y_pred + r * C + j0, m);
+                bce_terms(t, c->y_true + r * C + j0, c->y_pred + r * C + j0, m, c->kind);
                 for (int64_t j = 0; j < m; j++) acc += (double)t[j];
             }
             float v = (float)(acc / (double)C);
@@ -266,7 +275,7 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
 static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
     loss_ctx *c = (loss_ctx *)p;
     int64_t C = c->cols;
-    if (!c->labels && c->kind == AENN_LOSS_BCE) {
+    if (!c->labels && (c->kind == AENN_LOSS_BCE || c->kind == AENN_LOSS_BCE_LOGITS)) {
         for (int64_t k = begin; k < end; k++) {
             int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < c->rows ? r0 + AENN_CHUNK : c->rows;
             c->scratch[k] = bce_rows(c, r0, r1);

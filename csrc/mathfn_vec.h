@@ -1,4 +1,4 @@
-/* mathfn_vec.h -- branch-free twins of aenn_expf, aenn_logf and aenn_sigmoidf (mathfn.h).
+/* mathfn_vec.h -- branch-free twins of aenn_expf, aenn_logf, aenn_log1pf and aenn_sigmoidf (mathfn.h).
  *
  * Same per-element float arithmetic as the originals, with the special cases (NaN, overflow,
  * underflow, zero, negative, subnormal, inf) handled by selects after the main path instead of
@@ -72,6 +72,13 @@ static inline float aenn_logf_v(float x) {
     r = aenn_vsel(x == 0.0f, aenn_bits_to_float(0xff800000u), r);            /* -inf */
     r = aenn_vsel(x < 0.0f, aenn_bits_to_float(0x7fc00000u), r);             /* NaN */
     return aenn_vsel(x == x, r, x);
+}
+
+static inline float aenn_log1pf_v(float x) {
+    float u = 1.0f + x;
+    float r = aenn_logf_v(u) * (x / (u - 1.0f));
+    r = aenn_vsel(u == aenn_bits_to_float(0x7f800000u), u, r);
+    return aenn_vsel(u == 1.0f, x, r);
 }
 
 static inline float aenn_sigmoidf_v(float x) {
