@@ -85,6 +85,12 @@ def cases(B):
     bce = losses.get("binary_crossentropy")
     out.append(("bce fwd (core)", lambda: _core.loss_forward(vals, yt2, yp2, 0, 0.0)))
     out.append(("bce bwd (core)", lambda: _core.loss_backward(grad, yt2, yp2, 0, 0.0)))
+    # fit() fuses the sigmoid into the loss: binary_crossentropy from logits (kind 1)
+    z2 = f(B * 28 * 28, 1)
+    out.append(("bce-logits fwd (core, used by fit)",
+                lambda: _core.loss_forward(vals, yt2, z2, 1, 0.0)))
+    out.append(("bce-logits bwd (core, used by fit)",
+                lambda: _core.loss_backward(grad, yt2, z2, 1, 0.0)))
     return out, bce, yt, yp
 
 
