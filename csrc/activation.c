@@ -6,8 +6,9 @@
 #include "activation.h"
 
 #include "mathfn.h"
+#include "mathfn_vec.h"
 
-#define MIN_ELEMS 8192 /* elements per thread below which fewer threads are used */
+#define MIN_ELEMS 32768 /* elements per thread below which fewer threads are used */
 
 static const float SELU_ALPHA = 1.6732632423543772f;
 static const float SELU_SCALE = 1.0507009873554805f;
@@ -21,7 +22,7 @@ int aenn_activation_needs_out(int kind) {
 static inline float act_forward_one(float x, int kind, float alpha) {
     switch (kind) {
     case AENN_ACT_RELU: return x > 0.0f ? x : 0.0f;
-    case AENN_ACT_SIGMOID: return aenn_sigmoidf(x);
+    case AENN_ACT_SIGMOID: return aenn_sigmoidf_v(x);
     case AENN_ACT_TANH: return aenn_tanhf(x);
     case AENN_ACT_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
     case AENN_ACT_ELU: return x > 0.0f ? x : alpha * aenn_expm1f(x);
@@ -39,8 +40,8 @@ static inline float act_forward_one(float x, int kind, float alpha) {
         return x / 6.0f + 0.5f;
     }
     case AENN_ACT_GELU: return 0.5f * x * (1.0f + aenn_erff(x * 0.70710678118654752f));
-    case AENN_ACT_SILU: return x * aenn_sigmoidf(x);
-    case AENN_ACT_EXPONENTIAL: return aenn_expf(x);
+    case AENN_ACT_SILU: return x * aenn_sigmoidf_v(x);
+    case AENN_ACT_EXPONENTIAL: return aenn_expf_v(x);
     case AENN_ACT_RELU6: return x > 0.0f ? (x < 6.0f ? x : 6.0f) : 0.0f;
     default: return x; /* linear */
     }
@@ -49,13 +50,14 @@ static inline float act_forward_one(float x, int kind, float alpha) {
 /* d act / dx at x (y = act(x) for the kinds that use it). */
 static inline float act_deriv_one(float x, float y, int kind, float alpha) {
     switch (kind) {
+    /* (float)(condition) is 1.0f or 0.0f, as a select would give, without a branch */
     case AENN_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case AENN_ACT_SIGMOID: return y * (1.0f - y);
     case AENN_ACT_TANH: return 1.0f - y * y;
     case AENN_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
     case AENN_ACT_ELU: return x > 0.0f ? 1.0f : alpha * aenn_expf(x);
     case AENN_ACT_SELU: return x > 0.0f ? SELU_SCALE : SELU_SCALE * (SELU_ALPHA * aenn_expf(x));
-    case AENN_ACT_SOFTPLUS: return aenn_sigmoidf(x);
+    case AENN_ACT_SOFTPLUS: return aenn_sigmoidf_v(x);
     case AENN_ACT_SOFTSIGN: {
         float d = 1.0f + (x < 0.0f ? -x : x);
         return 1.0f / (d * d);
@@ -68,13 +70,22 @@ static inline float act_deriv_one(float x, float y, int kind, float alpha) {
         return cdf + x * pdf;
     }
     case AENN_ACT_SILU: {
-        float s = aenn_sigmoidf(x);
+        float s = aenn_sigmoidf_v(x);
         return s * (1.0f + x * (1.0f - s));
     }
     case AENN_ACT_EXPONENTIAL: return y;
     case AENN_ACT_RELU6: return (x > 0.0f && x < 6.0f) ? 1.0f : 0.0f;
     default: return 1.0f; /* linear */
     }
+}
+
+/* dout * (cond ? 1 : 0) as a bitwise select between dout and dout * 0 (what the compiled
+ * select always gave: dout passes unchanged, subnormals included, where cond holds), written
+ * without a branch so that it vectorises. */
+static inline float masked_grad(float d, int cond) {
+    uint32_t m = (uint32_t)(-(int32_t)cond);
+    return aenn_bits_to_float((aenn_float_to_bits(d) & m) |
+                              (aenn_float_to_bits(d * 0.0f) & ~m));
 }
 
 typedef struct {
@@ -84,16 +95,66 @@ typedef struct {
     float alpha;
 } act_ctx;
 
+/* The switch on `kind` is taken once per range, not per element: each case runs its own loop
+ * with a constant kind, so act_forward_one / act_deriv_one fold to that kind's arithmetic (the
+ * same per-element operations as before) and the branch-free kinds vectorise. */
+#define KIND_CASES(LOOP)                                                                          \
+    switch (kind) {                                                                           \
+    case AENN_ACT_RELU: LOOP(AENN_ACT_RELU); break;                                           \
+    case AENN_ACT_SIGMOID: LOOP(AENN_ACT_SIGMOID); break;                                     \
+    case AENN_ACT_TANH: LOOP(AENN_ACT_TANH); break;                                           \
+    case AENN_ACT_LEAKY_RELU: LOOP(AENN_ACT_LEAKY_RELU); break;                               \
+    case AENN_ACT_ELU: LOOP(AENN_ACT_ELU); break;                                             \
+    case AENN_ACT_SELU: LOOP(AENN_ACT_SELU); break;                                           \
+    case AENN_ACT_SOFTPLUS: LOOP(AENN_ACT_SOFTPLUS); break;                                   \
+    case AENN_ACT_SOFTSIGN: LOOP(AENN_ACT_SOFTSIGN); break;                                   \
+    case AENN_ACT_HARD_SIGMOID: LOOP(AENN_ACT_HARD_SIGMOID); break;                           \
+    case AENN_ACT_GELU: LOOP(AENN_ACT_GELU); break;                                           \
+    case AENN_ACT_SILU: LOOP(AENN_ACT_SILU); break;                                           \
+    case AENN_ACT_EXPONENTIAL: LOOP(AENN_ACT_EXPONENTIAL); break;                             \
+    case AENN_ACT_RELU6: LOOP(AENN_ACT_RELU6); break;                                         \
+    default: LOOP(AENN_ACT_LINEAR); break;                                                    \
+    }
+
 static void act_forward_range(void *p, int64_t begin, int64_t end) {
     act_ctx *c = (act_ctx *)p;
-    for (int64_t i = begin; i < end; i++) c->out[i] = act_forward_one(c->inp[i], c->kind, c->alpha);
+    float *restrict out = c->out;
+    const float *restrict inp = c->inp;
+    const float alpha = c->alpha;
+    const int kind = c->kind;
+#define FWD_LOOP(K)                                                                               \
+    for (int64_t i = begin; i < end; i++) out[i] = act_forward_one(inp[i], K, alpha)
+    KIND_CASES(FWD_LOOP)
+#undef FWD_LOOP
 }
 
 static void act_backward_range(void *p, int64_t begin, int64_t end) {
     act_ctx *c = (act_ctx *)p;
-    for (int64_t i = begin; i < end; i++) {
-        float y = c->y ? c->y[i] : 0.0f;
-        c->out[i] = c->dout[i] * act_deriv_one(c->inp[i], y, c->kind, c->alpha);
+    float *restrict out = c->out;
+    const float *restrict inp = c->inp;
+    const float *restrict dout = c->dout;
+    const float *restrict y = c->y;
+    const float alpha = c->alpha;
+    const int kind = c->kind;
+    if (kind == AENN_ACT_RELU) {
+        for (int64_t i = begin; i < end; i++) out[i] = masked_grad(dout[i], inp[i] > 0.0f);
+        return;
+    }
+    if (kind == AENN_ACT_RELU6) {
+        for (int64_t i = begin; i < end; i++)
+            out[i] = masked_grad(dout[i], (inp[i] > 0.0f) & (inp[i] < 6.0f));
+        return;
+    }
+    if (y) {
+#define BWD_LOOP_Y(K)                                                                             \
+    for (int64_t i = begin; i < end; i++) out[i] = dout[i] * act_deriv_one(inp[i], y[i], K, alpha)
+        KIND_CASES(BWD_LOOP_Y)
+#undef BWD_LOOP_Y
+    } else {
+#define BWD_LOOP(K)                                                                               \
+    for (int64_t i = begin; i < end; i++) out[i] = dout[i] * act_deriv_one(inp[i], 0.0f, K, alpha)
+        KIND_CASES(BWD_LOOP)
+#undef BWD_LOOP
     }
 }
 
@@ -118,25 +179,31 @@ typedef struct {
 
 static void relu_forward_range(void *p, int64_t begin, int64_t end) {
     relu_ctx *c = (relu_ctx *)p;
+    float *restrict out = c->out;
+    const float *restrict inp = c->inp;
+    const float thr = c->threshold, mv = c->max_value, slope = c->slope;
     for (int64_t i = begin; i < end; i++) {
-        float x = c->inp[i];
+        float x = inp[i];
         float y;
-        if (x > c->threshold) y = x < c->max_value ? x : c->max_value;
-        else if (x < c->threshold) y = c->slope * (x - c->threshold) + 0.0f; /* no -0 */
+        if (x > thr) y = x < mv ? x : mv;
+        else if (x < thr) y = slope * (x - thr) + 0.0f; /* no -0 */
         else y = 0.0f;
-        c->out[i] = y;
+        out[i] = y;
     }
 }
 
 static void relu_backward_range(void *p, int64_t begin, int64_t end) {
     relu_ctx *c = (relu_ctx *)p;
+    float *restrict out = c->out;
+    const float *restrict inp = c->inp, *restrict dout = c->dout;
+    const float thr = c->threshold, mv = c->max_value, slope = c->slope;
     for (int64_t i = begin; i < end; i++) {
-        float x = c->inp[i];
+        float x = inp[i];
         float d;
-        if (x > c->threshold) d = x < c->max_value ? 1.0f : 0.0f;
-        else if (x < c->threshold) d = c->slope;
+        if (x > thr) d = x < mv ? 1.0f : 0.0f;
+        else if (x < thr) d = slope;
         else d = 0.0f;
-        c->out[i] = c->dout[i] * d;
+        out[i] = dout[i] * d;
     }
 }
 
@@ -216,7 +283,7 @@ void aenn_mathfn_apply(float *out, const float *inp, int64_t n, int fn) {
         case AENN_FN_TANH: out[i] = aenn_tanhf(x); break;
         case AENN_FN_LOG1P: out[i] = aenn_log1pf(x); break;
         case AENN_FN_EXPM1: out[i] = aenn_expm1f(x); break;
-        case AENN_FN_SIGMOID: out[i] = aenn_sigmoidf(x); break;
+        case AENN_FN_SIGMOID: out[i] = aenn_sigmoidf_v(x); break;
         default: out[i] = aenn_erff(x); break;
         }
     }

@@ -7,6 +7,7 @@
 #include "loss.h"
 
 #include "mathfn.h"
+#include "mathfn_vec.h"
 
 #define MIN_ELEMS 8192
 
@@ -81,22 +82,29 @@ static float row_value(const float *y, const float *p, int64_t C, int kind, floa
     }
 }
 
-/* dp = d value / d p for one row, times `scale` (1/rows). */
-static void row_grad(float *dp, const float *y, const float *p, int64_t C, int kind, float param,
-                     float scale) {
+/* Kinds whose gradient is elementwise (no row-wide sum): row_grad may run on many rows at once. */
+static int elementwise_grad(int kind) {
+    return kind != AENN_LOSS_CCE && kind != AENN_LOSS_CCE_LOGITS;
+}
+
+/* dp = d value / d p for one row of `cols` columns, times `scale` (1/rows). For the elementwise
+ * kinds C may cover several consecutive rows (C = a multiple of cols). */
+static void row_grad(float *dp, const float *y, const float *p, int64_t C, int64_t cols, int kind,
+                     float param, float scale) {
     const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
     float sc = (kind == AENN_LOSS_CCE || kind == AENN_LOSS_CCE_LOGITS || kind == AENN_LOSS_KLD)
                    ? scale
-                   : (float)((double)scale / (double)C); /* mean over the last axis */
+                   : (float)((double)scale / (double)cols); /* mean over the last axis */
     switch (kind) {
     case AENN_LOSS_BCE:
         for (int64_t j = 0; j < C; j++) {
             float q = p[j];
-            dp[j] = (q < eps || q > hi) ? 0.0f : (-y[j] / q + (1.0f - y[j]) / (1.0f - q)) * sc;
+            float g = (-y[j] / q + (1.0f - y[j]) / (1.0f - q)) * sc;
+            dp[j] = aenn_vsel((q < eps) | (q > hi), 0.0f, g); /* branch-free: vectorises */
         }
         break;
     case AENN_LOSS_BCE_LOGITS:
-        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf(p[j]) - y[j]) * sc;
+        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf_v(p[j]) - y[j]) * sc;
         break;
     case AENN_LOSS_CCE: {
         /* q = p/s; g_c = -y_c/clip(q_c) (0 where clipped); dp_j = (g_j - sum_c g_c q_c) / s */
@@ -197,9 +205,83 @@ typedef struct {
     float param, scale;
 } loss_ctx;
 
+/* Binary cross-entropy terms for n elements, from probabilities (kind BCE:
+ * -(y log q + (1-y) log(1-q)), q = clip(p)) or logits (BCE_LOGITS: max(z,0) - z y +
+ * log1p(e^-|z|)): the arithmetic of row_value's cases, in loops that vectorise. */
+static void bce_terms(float *restrict t, const float *restrict y, const float *restrict p,
+                      int64_t n, int kind) {
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
+    if (kind == AENN_LOSS_BCE) {
+        for (int64_t j = 0; j < n; j++) {
+            float x = p[j];
+            float q = aenn_vsel(x < eps, eps, aenn_vsel(x > hi, hi, x)); /* clampf */
+            t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));
+        }
+    } else {
+        for (int64_t j = 0; j < n; j++) {
+            float z = p[j];
+            float a = aenn_vsel(z < 0.0f, -z, z); /* absf */
+            t[j] = (aenn_vsel(z > 0.0f, z, 0.0f) - z * y[j]) + aenn_log1pf_v(aenn_expf_v(-a));
+        }
+    }
+}
+
+#define BCE_BLOCK 1024 /* terms computed at once (stack buffer) */
+
+/* Rows [r0, r1) of BCE or BCE_LOGITS: the same values and double sums, in the same order, as row_value. */
+static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
+    const int64_t C = c->cols;
+    float t[BCE_BLOCK];
+    double part = 0.0;
+    if (C <= BCE_BLOCK) {
+        const int64_t per = BCE_BLOCK / C; /* whole rows per block */
+        for (int64_t rb = r0; rb < r1; rb += per) {
+            int64_t re = rb + per < r1 ? rb + per : r1;
+            bce_terms(t, c->y_true + rb * C, c->y_pred + rb * C, (re - rb) * C, c->kind);
+            if (C == 1) {
+                /* (float)((0.0 + (double)t) / 1.0) is t, except that -0 becomes +0: t + 0.0f */
+                for (int64_t r = rb; r < re; r++) {
+                    float v = t[r - rb] + 0.0f;
+                    c->values[r] = v;
+                    part += (double)v;
+                }
+                continue;
+            }
+            for (int64_t r = rb; r < re; r++) {
+                const float *tr = t + (r - rb) * C;
+                double acc = 0.0;
+                for (int64_t j = 0; j < C; j++) acc += (double)tr[j];
+                float v = (float)(acc / (double)C);
+                c->values[r] = v;
+                part += (double)v;
+            }
+        }
+    } else {
+        for (int64_t r = r0; r < r1; r++) {
+            double acc = 0.0;
+            for (int64_t j0 = 0; j0 < C; j0 += BCE_BLOCK) {
+                int64_t m = C - j0 < BCE_BLOCK ? C - j0 : BCE_BLOCK;
+                bce_terms(t, c->y_true + r * C + j0, c->y_pred + r * C + j0, m, c->kind);
+                for (int64_t j = 0; j < m; j++) acc += (double)t[j];
+            }
+            float v = (float)(acc / (double)C);
+            c->values[r] = v;
+            part += (double)v;
+        }
+    }
+    return part;
+}
+
 static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
     loss_ctx *c = (loss_ctx *)p;
     int64_t C = c->cols;
+    if (!c->labels && (c->kind == AENN_LOSS_BCE || c->kind == AENN_LOSS_BCE_LOGITS)) {
+        for (int64_t k = begin; k < end; k++) {
+            int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < c->rows ? r0 + AENN_CHUNK : c->rows;
+            c->scratch[k] = bce_rows(c, r0, r1);
+        }
+        return;
+    }
     for (int64_t k = begin; k < end; k++) {
         int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < c->rows ? r0 + AENN_CHUNK : c->rows;
         double part = 0.0;
@@ -217,12 +299,17 @@ static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
 static void loss_backward_rows(void *p, int64_t begin, int64_t end) {
     loss_ctx *c = (loss_ctx *)p;
     int64_t C = c->cols;
+    if (!c->labels && elementwise_grad(c->kind)) {
+        row_grad(c->dpred + begin * C, c->y_true + begin * C, c->y_pred + begin * C,
+                 (end - begin) * C, C, c->kind, c->param, c->scale);
+        return;
+    }
     for (int64_t r = begin; r < end; r++) {
         if (c->labels)
             sparse_row_grad(c->dpred + r * C, c->labels[r], c->y_pred + r * C, C, c->kind,
                             c->scale);
         else
-            row_grad(c->dpred + r * C, c->y_true + r * C, c->y_pred + r * C, C, c->kind,
+            row_grad(c->dpred + r * C, c->y_true + r * C, c->y_pred + r * C, C, C, c->kind,
                      c->param, c->scale);
     }
 }

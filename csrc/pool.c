@@ -28,32 +28,37 @@ typedef struct {
 static void maxpool_forward_rows(void *vctx, int64_t begin, int64_t end) {
     maxpool_ctx *ctx = vctx;
     const aenn_pool_geom *g = ctx->g;
-    const int64_t C = g->C;
+    const int64_t C = g->C, W = g->W;
     for (int64_t row = begin; row < end; row++) {
         int64_t b = row / g->OH, oh = row % g->OH;
         int64_t h0, h1;
         window(oh, g->SH, g->PT, g->KH, g->H, &h0, &h1);
-        const float *inp_b = ctx->inp + b * g->H * g->W * C;
+        const float *inp_b = ctx->inp + b * g->H * W * C;
         for (int64_t ow = 0; ow < g->OW; ow++) {
             int64_t w0, w1;
-            window(ow, g->SW, g->PL, g->KW, g->W, &w0, &w1);
-            float *out_p = ctx->out + ((row * g->OW) + ow) * C;
-            int32_t *arg_p = ctx->argmax + ((row * g->OW) + ow) * C;
+            window(ow, g->SW, g->PL, g->KW, W, &w0, &w1);
+            float *restrict out_p = ctx->out + ((row * g->OW) + ow) * C;
+            int32_t *restrict arg_p = ctx->argmax + ((row * g->OW) + ow) * C;
+            /* channels innermost (contiguous, vectorised); the window is scanned in the same
+             * order for every channel, so each channel's result is what a scalar scan gives */
+            const int32_t first = (int32_t)(h0 * W + w0);
+            const float *restrict src = inp_b + (int64_t)first * C;
             for (int64_t c = 0; c < C; c++) {
-                int64_t best = h0 * g->W + w0;
-                float m = inp_b[best * C + c];
-                for (int64_t h = h0; h < h1; h++) {
-                    for (int64_t w = w0; w < w1; w++) {
-                        float v = inp_b[(h * g->W + w) * C + c];
+                out_p[c] = src[c];
+                arg_p[c] = first;
+            }
+            for (int64_t h = h0; h < h1; h++) {
+                for (int64_t w = (h == h0 ? w0 + 1 : w0); w < w1; w++) {
+                    const int32_t idx = (int32_t)(h * W + w);
+                    const float *restrict v_p = inp_b + (int64_t)idx * C;
+                    for (int64_t c = 0; c < C; c++) {
+                        float v = v_p[c], m = out_p[c];
                         /* the first maximum wins; NaN propagates */
-                        if (v > m || (v != v && m == m)) {
-                            m = v;
-                            best = h * g->W + w;
-                        }
+                        int take = (v > m) | ((v != v) & (m == m));
+                        out_p[c] = take ? v : m;
+                        arg_p[c] = take ? idx : arg_p[c];
                     }
                 }
-                out_p[c] = m;
-                arg_p[c] = (int32_t)best;
             }
         }
     }
@@ -76,15 +81,18 @@ typedef struct {
 static void maxpool_backward_samples(void *vctx, int64_t begin, int64_t end) {
     maxpool_bwd_ctx *ctx = vctx;
     const aenn_pool_geom *g = ctx->g;
-    const int64_t C = g->C, in_size = g->H * g->W * C, out_size = g->OH * g->OW * C;
+    const int64_t C = g->C, in_size = g->H * g->W * C, npix = g->OH * g->OW,
+                  out_size = npix * C;
     for (int64_t b = begin; b < end; b++) {
         float *dinp_b = ctx->dinp + b * in_size;
         const float *dout_b = ctx->dout + b * out_size;
         const int32_t *arg_b = ctx->argmax + b * out_size;
         memset(dinp_b, 0, (size_t)in_size * sizeof(float));
-        for (int64_t i = 0; i < out_size; i++) {
-            int64_t c = i % C;
-            dinp_b[(int64_t)arg_b[i] * C + c] += dout_b[i];
+        /* same order of additions as a flat scan over (pixel, channel) */
+        for (int64_t p = 0; p < npix; p++) {
+            const float *d = dout_b + p * C;
+            const int32_t *a = arg_b + p * C;
+            for (int64_t c = 0; c < C; c++) dinp_b[(int64_t)a[c] * C + c] += d[c];
         }
     }
 }
