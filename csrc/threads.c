@@ -7,12 +7,23 @@
  */
 #include "aenn.h"
 
+#include <stdatomic.h>
 #include <string.h>
 
 #if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
 #include <xmmintrin.h>
 #define AENN_HAVE_MXCSR 1
+#define cpu_relax() _mm_pause()
+#elif defined(__aarch64__)
+#define cpu_relax() __asm__ __volatile__("yield")
+#else
+#define cpu_relax() ((void)0)
 #endif
+
+/* Workers and the caller spin this many rounds on the job counter before sleeping on a condition
+ * variable: a training step calls many small kernels back to back, and a futex wake-up costs
+ * tens of microseconds, more than a whole small kernel. */
+#define SPIN_ROUNDS 20000
 
 #ifdef _WIN32
 #include <windows.h>
@@ -64,8 +75,8 @@ typedef struct {
     mutex_t call_lock;     /* serialises aenn_parallel_for calls from several threads */
     int started;           /* workers created so far (= pool size - 1) */
     int size;              /* threads used per job, including the caller */
-    uint64_t generation;   /* job counter */
-    int pending;           /* workers still running the current job */
+    _Atomic uint64_t generation; /* job counter; the job fields are published before it moves */
+    _Atomic int pending;         /* workers still running the current job */
     /* the current job */
     aenn_range_fn fn;
     void *ctx;
@@ -97,18 +108,28 @@ static void *worker_main(void *p)
     /* Jobs posted after creation count, even those posted before this thread first runs. */
     uint64_t seen = ((worker_arg_t *)p)->start_generation;
     ftz_enter(); /* workers keep FTZ/DAZ for their whole life */
-    mutex_lock(&pool.lock);
     for (;;) {
-        while (pool.generation == seen) cond_wait(&pool.work_ready, &pool.lock);
-        seen = pool.generation;
+        int spins = 0;
+        while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen &&
+               spins++ < SPIN_ROUNDS)
+            cpu_relax();
+        if (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen) {
+            mutex_lock(&pool.lock);
+            while (atomic_load_explicit(&pool.generation, memory_order_acquire) == seen)
+                cond_wait(&pool.work_ready, &pool.lock);
+            mutex_unlock(&pool.lock);
+        }
+        seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
         aenn_range_fn fn = pool.fn;
         void *ctx = pool.ctx;
         int64_t n = pool.n;
         int parts = pool.parts;
-        mutex_unlock(&pool.lock);
         if (index < parts) run_part(fn, ctx, n, parts, index);
-        mutex_lock(&pool.lock);
-        if (--pool.pending == 0) cond_broadcast(&pool.work_done);
+        if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1) {
+            mutex_lock(&pool.lock); /* the caller may be about to sleep: wake it under the lock */
+            cond_broadcast(&pool.work_done);
+            mutex_unlock(&pool.lock);
+        }
     }
 #ifdef _WIN32
     return 0;
@@ -142,9 +163,7 @@ int aenn_set_num_threads(int n) {
     while (pool.started < n - 1) {
         int index = pool.started + 1;
         worker_args[index].index = index;
-        mutex_lock(&pool.lock);
-        worker_args[index].start_generation = pool.generation;
-        mutex_unlock(&pool.lock);
+        worker_args[index].start_generation = atomic_load(&pool.generation);
 #ifdef _WIN32
         HANDLE h = CreateThread(NULL, 0, worker_main, &worker_args[index], 0, NULL);
         if (h == NULL) break;
@@ -173,19 +192,27 @@ void aenn_parallel_for(int64_t n, int64_t min_items, aenn_range_fn fn, void *ctx
     if (parts == 1) {
         fn(ctx, 0, n);
     } else {
-        mutex_lock(&pool.lock);
         pool.fn = fn;
         pool.ctx = ctx;
         pool.n = n;
         pool.parts = parts;
-        pool.pending = pool.started; /* every worker wakes and checks whether it has a part */
-        pool.generation++;
+        /* every worker wakes, runs its part if it has one, and counts itself done */
+        atomic_store_explicit(&pool.pending, pool.started, memory_order_relaxed);
+        mutex_lock(&pool.lock);
+        atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
         cond_broadcast(&pool.work_ready);
         mutex_unlock(&pool.lock);
         run_part(fn, ctx, n, parts, 0);
-        mutex_lock(&pool.lock);
-        while (pool.pending > 0) cond_wait(&pool.work_done, &pool.lock);
-        mutex_unlock(&pool.lock);
+        int spins = 0;
+        while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0 &&
+               spins++ < SPIN_ROUNDS)
+            cpu_relax();
+        if (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) {
+            mutex_lock(&pool.lock);
+            while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
+                cond_wait(&pool.work_done, &pool.lock);
+            mutex_unlock(&pool.lock);
+        }
     }
     ftz_leave(saved);
     mutex_unlock(&pool.call_lock);
