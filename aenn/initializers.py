@@ -159,40 +159,34 @@ class RandomInitializer(Initializer):
         return {"seed": seed if not isinstance(seed, _random.SeedGenerator) else None}
 
 
-class RandomNormal(RandomInitializer):
+class _NormalInitializer(RandomInitializer):
+    """Shared body of RandomNormal and TruncatedNormal; `_draw` is the distribution."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        self.mean, self.stddev = float(mean), float(stddev)
+        if not self.stddev >= 0:
+            raise ValueError(f"Invalid value for argument `stddev`: expected stddev >= 0, "
+                             f"received stddev={stddev}")
+        super().__init__(seed)
+
+    def __call__(self, shape, dtype=None):
+        _check_dtype(dtype)
+        return self._draw(_shape(shape), self.mean, self.stddev, seed=self.seed)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomNormal(_NormalInitializer):
     """Normal distribution N(mean, stddev**2)."""
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev = float(mean), float(stddev)
-        if not self.stddev >= 0:
-            raise ValueError(f"Invalid value for argument `stddev`: expected stddev >= 0, "
-                             f"received stddev={stddev}")
-        super().__init__(seed)
-
-    def __call__(self, shape, dtype=None):
-        _check_dtype(dtype)
-        return _random.normal(_shape(shape), self.mean, self.stddev, seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    _draw = staticmethod(_random.normal)
 
 
-class TruncatedNormal(RandomInitializer):
+class TruncatedNormal(_NormalInitializer):
     """Normal distribution N(mean, stddev**2) re-drawn outside mean ± 2*stddev."""
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean, self.stddev = float(mean), float(stddev)
-        if not self.stddev >= 0:
-            raise ValueError(f"Invalid value for argument `stddev`: expected stddev >= 0, "
-                             f"received stddev={stddev}")
-        super().__init__(seed)
-
-    def __call__(self, shape, dtype=None):
-        _check_dtype(dtype)
-        return _random.truncated_normal(_shape(shape), self.mean, self.stddev, seed=self.seed)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    _draw = staticmethod(_random.truncated_normal)
 
 
 class RandomUniform(RandomInitializer):

@@ -186,8 +186,8 @@ def uniform(shape, minval=0.0, maxval=1.0, dtype=None, seed=None):
     return out
 
 
-def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
-    """float32 values from the normal distribution N(mean, stddev**2)."""
+def _fill_normal(kernel, shape, mean, stddev, dtype, seed):
+    """Checks (shape, mean, stddev) and fills a new float32 array with `kernel`."""
     shape = _shape(shape)
     _dtype(dtype)
     mean, stddev = _finite("mean", mean), _finite("stddev", stddev)
@@ -197,23 +197,18 @@ def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     out = np.empty(shape, dtype=np.float32)
     k0, k1, c = draw_key(seed)
     if out.size:
-        _core.rng_normal(out, k0, k1, c, mean, stddev)
+        kernel(out, k0, k1, c, mean, stddev)
     return out
+
+
+def normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
+    """float32 values from the normal distribution N(mean, stddev**2)."""
+    return _fill_normal(_core.rng_normal, shape, mean, stddev, dtype, seed)
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None):
     """float32 normal values re-drawn until within mean ± 2*stddev."""
-    shape = _shape(shape)
-    _dtype(dtype)
-    mean, stddev = _finite("mean", mean), _finite("stddev", stddev)
-    if stddev < 0:
-        raise ValueError(f"Invalid value for argument `stddev`: expected stddev >= 0, "
-                         f"received stddev={stddev}")
-    out = np.empty(shape, dtype=np.float32)
-    k0, k1, c = draw_key(seed)
-    if out.size:
-        _core.rng_truncated_normal(out, k0, k1, c, mean, stddev)
-    return out
+    return _fill_normal(_core.rng_truncated_normal, shape, mean, stddev, dtype, seed)
 
 
 def bernoulli_mask(shape, keep_prob, seed=None):
