@@ -1,4 +1,6 @@
-"""Times the non-conv kernels of the conv denoiser's training step at its shapes (batch 128).
+"""Times the non-conv kernels of the conv denoiser's training step at its shapes (batch 128), or
+with --model dae the non-GEMM kernels of the dense DAE's step (batch 256: LeakyReLU, BatchNorm,
+Dropout, the fused Adam update over its 1.44M parameters).
 
 Each row is one C kernel called straight through aenn._core, plus the Python wrapper path the
 engine uses (layer forward/backward, Activation.forward/backward, loss value_and_grad), with 1
@@ -6,6 +8,7 @@ and 2 threads. Reports the median wall ms and the median process CPU ms (CPU add
 threads; it is what the shared machine pays).
 
     PYTHONPATH=$PWD python benchmarks/bench_elementwise.py [--repeat 15] [--batch 128]
+    PYTHONPATH=$PWD python benchmarks/bench_elementwise.py --model dae [--batch 256]
 """
 import argparse
 import time
@@ -94,12 +97,66 @@ def cases(B):
     return out, bce, yt, yp
 
 
+def dae_cases(B):
+    """The dense DAE's elementwise kernels: widths 512, 256, 196 and the whole Adam update."""
+    rng = np.random.default_rng(0)
+    f = lambda *s: rng.standard_normal(s).astype(np.float32)  # noqa: E731
+    out = []
+    lrelu = activations.Activation("leaky_relu", 0.3)
+    for C in (512, 256, 196):
+        x, d = f(B, C), f(B, C)
+        o = np.empty_like(x)
+        out.append((f"leaky_relu fwd {B}x{C} (core)",
+                    lambda x=x, o=o: _core.activation_forward(o, x, lrelu._kind, 0.3)))
+        out.append((f"leaky_relu bwd {B}x{C} (core)",
+                    lambda x=x, d=d, o=o: _core.activation_backward(o, d, x, None, lrelu._kind,
+                                                                    0.3)))
+        out.append((f"np.maximum {B}x{C} (reference)",
+                    lambda x=x, o=o: np.maximum(x, np.float32(0.0), out=o)))
+        g, b = f(C), f(C)
+        mean, inv, var = (np.empty(C, np.float32) for _ in range(3))
+        out.append((f"batchnorm fwd train {B}x{C} (core)",
+                    lambda x=x, o=o, g=g, b=b, mean=mean, inv=inv, var=var:
+                    _core.batchnorm_forward_train(o, mean, inv, var, x, g, b, 1e-3)))
+        _core.batchnorm_forward_train(o, mean, inv, var, x, g, b, 1e-3)
+        dg, db = np.empty(C, np.float32), np.empty(C, np.float32)
+        out.append((f"batchnorm bwd train {B}x{C} (core)",
+                    lambda x=x, d=d, o=o, g=g, dg=dg, db=db, mean=mean, inv=inv:
+                    _core.batchnorm_backward(o, dg, db, d, x, mean, inv, g, True)))
+        out.append((f"batchnorm fwd infer {B}x{C} (core)",
+                    lambda x=x, o=o, g=g, b=b, mean=mean, var=var:
+                    _core.batchnorm_forward_infer(o, x, g, b, mean, var, 1e-3)))
+        m = (rng.random((B, 1, C)) < 0.8).astype(np.float32)
+        x3, o3 = x.reshape(B, 1, C), o.reshape(B, 1, C)
+        out.append((f"dropout mask_mul {B}x{C} (core)",
+                    lambda x3=x3, o3=o3, m=m: _core.mask_mul(o3, x3, m, 1.25)))
+    # Adam over the DAE's parameters (Dense kernels + biases, BN gamma/beta)
+    widths = [784, 512, 512, 256, 196, 256, 512, 784]
+    shapes = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        shapes += [(a, b), (b,)] + ([(b,), (b,)] if b != 784 else [])
+    params = [f(*s) * np.float32(0.01) for s in shapes]
+    grads = [f(*s) * np.float32(0.001) for s in shapes]
+    slots = []
+    for s in shapes:
+        slots += [np.zeros(s, np.float32), np.zeros(s, np.float32)]
+    h = np.array([1e-3, 0.1, 0.001, 1e-7, 0.0], np.float32)
+    n = sum(p.size for p in params)
+    out.append((f"adam update {n} params (core)",
+                lambda: _core.optim_update(1, params, grads, slots, h)))
+    return out
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeat", type=int, default=15)
-    ap.add_argument("--batch", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=None)
+    ap.add_argument("--model", choices=("denoiser", "dae"), default="denoiser")
     a = ap.parse_args()
-    rows, bce, yt, yp = cases(a.batch)
+    if a.model == "dae":
+        rows = dae_cases(a.batch or 256)
+    else:
+        rows, bce, yt, yp = cases(a.batch or 128)
     print(f"{'kernel':36s} {'1T wall':>8s} {'1T cpu':>8s} {'2T wall':>8s} {'2T cpu':>8s}  (ms)")
     for name, fn in rows:
         res = []

@@ -2,13 +2,23 @@
  *
  * Everything here is elementwise or row-wise, so splitting the work between threads never
  * changes a result. Transcendentals come from mathfn.h only.
+ *
+ * Speed: the elementwise loops are written branch-free (a select between values that are all
+ * computed, aenn_vsel, instead of `c ? a : b` on floats, which GCC will not if-convert under
+ * -ftrapping-math), so that they vectorise; isa_builds.h compiles each loop for SSE2, AVX2 and
+ * AVX-512 and picks one with aenn_isa(). A select returns the very bits one side computed, so
+ * -0, NaN payloads and subnormals come out as they did with branches.
  */
 #include "activation.h"
 
+#include "isa_builds.h"
 #include "mathfn.h"
 #include "mathfn_vec.h"
 
-#define MIN_ELEMS 32768 /* elements per thread below which fewer threads are used */
+/* Elements per thread below which fewer threads are used. A vectorised pass runs at a few
+ * elements per ns, so 32768 elements are ~10 us: about what handing a range to the second
+ * thread costs when it is not already spinning. */
+#define MIN_ELEMS 32768
 
 static const float SELU_ALPHA = 1.6732632423543772f;
 static const float SELU_SCALE = 1.0507009873554805f;
@@ -19,12 +29,12 @@ int aenn_activation_needs_out(int kind) {
 
 /* ---- elementwise ---------------------------------------------------------------------- */
 
-static inline float act_forward_one(float x, int kind, float alpha) {
+static AENN_ALWAYS_INLINE float act_forward_one(float x, int kind, float alpha) {
     switch (kind) {
     case AENN_ACT_RELU: return x > 0.0f ? x : 0.0f;
     case AENN_ACT_SIGMOID: return aenn_sigmoidf_v(x);
     case AENN_ACT_TANH: return aenn_tanhf(x);
-    case AENN_ACT_LEAKY_RELU: return x >= 0.0f ? x : alpha * x;
+    case AENN_ACT_LEAKY_RELU: return aenn_vsel(x >= 0.0f, x, alpha * x);
     case AENN_ACT_ELU: return x > 0.0f ? x : alpha * aenn_expm1f(x);
     case AENN_ACT_SELU:
         return x > 0.0f ? SELU_SCALE * x : SELU_SCALE * (SELU_ALPHA * aenn_expm1f(x));
@@ -35,9 +45,9 @@ static inline float act_forward_one(float x, int kind, float alpha) {
     }
     case AENN_ACT_SOFTSIGN: return x / (1.0f + (x < 0.0f ? -x : x));
     case AENN_ACT_HARD_SIGMOID: {
-        if (x <= -3.0f) return 0.0f;
-        if (x >= 3.0f) return 1.0f;
-        return x / 6.0f + 0.5f;
+        /* 0 at x <= -3, 1 at x >= 3 (exclusive conditions), else x/6 + 0.5 (NaN stays NaN) */
+        float y = aenn_vsel(x >= 3.0f, 1.0f, x / 6.0f + 0.5f);
+        return aenn_vsel(x <= -3.0f, 0.0f, y);
     }
     case AENN_ACT_GELU: return 0.5f * x * (1.0f + aenn_erff(x * 0.70710678118654752f));
     case AENN_ACT_SILU: return x * aenn_sigmoidf_v(x);
@@ -48,21 +58,23 @@ static inline float act_forward_one(float x, int kind, float alpha) {
 }
 
 /* d act / dx at x (y = act(x) for the kinds that use it). */
-static inline float act_deriv_one(float x, float y, int kind, float alpha) {
+static AENN_ALWAYS_INLINE float act_deriv_one(float x, float y, int kind, float alpha) {
     switch (kind) {
     /* (float)(condition) is 1.0f or 0.0f, as a select would give, without a branch */
     case AENN_ACT_RELU: return x > 0.0f ? 1.0f : 0.0f;
     case AENN_ACT_SIGMOID: return y * (1.0f - y);
     case AENN_ACT_TANH: return 1.0f - y * y;
-    case AENN_ACT_LEAKY_RELU: return x > 0.0f ? 1.0f : alpha;
-    case AENN_ACT_ELU: return x > 0.0f ? 1.0f : alpha * aenn_expf(x);
-    case AENN_ACT_SELU: return x > 0.0f ? SELU_SCALE : SELU_SCALE * (SELU_ALPHA * aenn_expf(x));
+    case AENN_ACT_LEAKY_RELU: return aenn_vsel(x > 0.0f, 1.0f, alpha);
+    /* aenn_expf_v: the branch-free twin of aenn_expf, the same bits for every input */
+    case AENN_ACT_ELU: return aenn_vsel(x > 0.0f, 1.0f, alpha * aenn_expf_v(x));
+    case AENN_ACT_SELU:
+        return aenn_vsel(x > 0.0f, SELU_SCALE, SELU_SCALE * (SELU_ALPHA * aenn_expf_v(x)));
     case AENN_ACT_SOFTPLUS: return aenn_sigmoidf_v(x);
     case AENN_ACT_SOFTSIGN: {
         float d = 1.0f + (x < 0.0f ? -x : x);
         return 1.0f / (d * d);
     }
-    case AENN_ACT_HARD_SIGMOID: return (x > -3.0f && x < 3.0f) ? 1.0f / 6.0f : 0.0f;
+    case AENN_ACT_HARD_SIGMOID: return aenn_vsel((x > -3.0f) & (x < 3.0f), 1.0f / 6.0f, 0.0f);
     case AENN_ACT_GELU: {
         /* Phi(x) + x * phi(x) */
         float cdf = 0.5f * (1.0f + aenn_erff(x * 0.70710678118654752f));
@@ -82,7 +94,7 @@ static inline float act_deriv_one(float x, float y, int kind, float alpha) {
 /* dout * (cond ? 1 : 0) as a bitwise select between dout and dout * 0 (what the compiled
  * select always gave: dout passes unchanged, subnormals included, where cond holds), written
  * without a branch so that it vectorises. */
-static inline float masked_grad(float d, int cond) {
+static AENN_ALWAYS_INLINE float masked_grad(float d, int cond) {
     uint32_t m = (uint32_t)(-(int32_t)cond);
     return aenn_bits_to_float((aenn_float_to_bits(d) & m) |
                               (aenn_float_to_bits(d * 0.0f) & ~m));
@@ -116,7 +128,7 @@ typedef struct {
     default: LOOP(AENN_ACT_LINEAR); break;                                                    \
     }
 
-static void act_forward_range(void *p, int64_t begin, int64_t end) {
+static AENN_ALWAYS_INLINE void act_forward_range_body(void *p, int64_t begin, int64_t end) {
     act_ctx *c = (act_ctx *)p;
     float *restrict out = c->out;
     const float *restrict inp = c->inp;
@@ -128,7 +140,7 @@ static void act_forward_range(void *p, int64_t begin, int64_t end) {
 #undef FWD_LOOP
 }
 
-static void act_backward_range(void *p, int64_t begin, int64_t end) {
+static AENN_ALWAYS_INLINE void act_backward_range_body(void *p, int64_t begin, int64_t end) {
     act_ctx *c = (act_ctx *)p;
     float *restrict out = c->out;
     const float *restrict inp = c->inp;
@@ -145,6 +157,19 @@ static void act_backward_range(void *p, int64_t begin, int64_t end) {
             out[i] = masked_grad(dout[i], (inp[i] > 0.0f) & (inp[i] < 6.0f));
         return;
     }
+    /* leaky_relu and elu: where x > 0 the derivative is 1 and dout passes unchanged (the
+     * branchy dout * 1.0f that the compiler folded to dout: subnormals survive flush-to-zero);
+     * elsewhere dout * act'(x) is a real product. */
+    if (kind == AENN_ACT_LEAKY_RELU) {
+        for (int64_t i = begin; i < end; i++)
+            out[i] = aenn_vsel(inp[i] > 0.0f, dout[i], dout[i] * alpha);
+        return;
+    }
+    if (kind == AENN_ACT_ELU) {
+        for (int64_t i = begin; i < end; i++)
+            out[i] = aenn_vsel(inp[i] > 0.0f, dout[i], dout[i] * (alpha * aenn_expf_v(inp[i])));
+        return;
+    }
     if (y) {
 #define BWD_LOOP_Y(K)                                                                             \
     for (int64_t i = begin; i < end; i++) out[i] = dout[i] * act_deriv_one(inp[i], y[i], K, alpha)
@@ -157,6 +182,9 @@ static void act_backward_range(void *p, int64_t begin, int64_t end) {
 #undef BWD_LOOP
     }
 }
+
+AENN_ISA_BUILDS(act_forward_range)
+AENN_ISA_BUILDS(act_backward_range)
 
 void aenn_activation_forward(float *out, const float *inp, int64_t n, int kind, float alpha) {
     act_ctx c = {out, NULL, inp, NULL, kind, alpha};
@@ -177,35 +205,36 @@ typedef struct {
     float slope, max_value, threshold;
 } relu_ctx;
 
-static void relu_forward_range(void *p, int64_t begin, int64_t end) {
+/* y = min(x, mv) above thr, slope*(x - thr) + 0 below (the + 0 turns -0 into +0), 0 at thr
+ * and for NaN (neither comparison holds): both sides are computed, then selected. */
+static AENN_ALWAYS_INLINE void relu_forward_range_body(void *p, int64_t begin, int64_t end) {
     relu_ctx *c = (relu_ctx *)p;
     float *restrict out = c->out;
     const float *restrict inp = c->inp;
     const float thr = c->threshold, mv = c->max_value, slope = c->slope;
     for (int64_t i = begin; i < end; i++) {
         float x = inp[i];
-        float y;
-        if (x > thr) y = x < mv ? x : mv;
-        else if (x < thr) y = slope * (x - thr) + 0.0f; /* no -0 */
-        else y = 0.0f;
-        out[i] = y;
+        float above = aenn_vsel(x < mv, x, mv);
+        float below = slope * (x - thr) + 0.0f;
+        out[i] = aenn_vsel(x > thr, above, aenn_vsel(x < thr, below, 0.0f));
     }
 }
 
-static void relu_backward_range(void *p, int64_t begin, int64_t end) {
+/* dinp = dout * d, d = (x < mv ? 1 : 0) above thr, slope below, 0 at thr and for NaN */
+static AENN_ALWAYS_INLINE void relu_backward_range_body(void *p, int64_t begin, int64_t end) {
     relu_ctx *c = (relu_ctx *)p;
     float *restrict out = c->out;
     const float *restrict inp = c->inp, *restrict dout = c->dout;
     const float thr = c->threshold, mv = c->max_value, slope = c->slope;
     for (int64_t i = begin; i < end; i++) {
         float x = inp[i];
-        float d;
-        if (x > thr) d = x < mv ? 1.0f : 0.0f;
-        else if (x < thr) d = slope;
-        else d = 0.0f;
+        float d = aenn_vsel(x > thr, aenn_vsel(x < mv, 1.0f, 0.0f), aenn_vsel(x < thr, slope, 0.0f));
         out[i] = dout[i] * d;
     }
 }
+
+AENN_ISA_BUILDS(relu_forward_range)
+AENN_ISA_BUILDS(relu_backward_range)
 
 void aenn_relu_forward(float *out, const float *inp, int64_t n, float negative_slope,
                        float max_value, float threshold) {
