@@ -7,6 +7,10 @@
  * target; every copy does the same IEEE operations on each element (no FMA: the fma target is
  * never enabled and -ffp-contract=off), and lanes hold independent elements, so every build
  * gives the same bits -- only the vector width changes (docs/determinism.md).
+ * One thing C cannot pin down: when BOTH operands of an add or multiply are NaNs (say an
+ * inf - inf NaN meets an input NaN), x86 returns the first operand's NaN, and the compiler
+ * orders the operands of a commutative operation as it likes, differently per build. Such a
+ * result is a NaN in every build, but its sign / payload may differ.
  * Elsewhere than x86-64 GCC/Clang there is one build.
  */
 #ifndef AENN_ISA_BUILDS_H
