@@ -151,17 +151,21 @@ static inline void micro_kernel(int64_t kc, const float *restrict ap, const floa
 /* ---------------------------------------------------------------------------------------- */
 /* The SIMD path: per-ISA micro-kernels behind one tile loop.                                */
 
+#ifndef KCS
 #define KCS 256 /* K-block of the SIMD path */
-#define NCS 128 /* max columns of a SIMD work item (a multiple of every NR below) */
+#endif
+#ifndef NCS
+#define NCS 256 /* max columns of a SIMD work item (a multiple of every NR below) */
+#endif
+#define MR_MAX 16 /* the tallest SIMD micro-tile (size of the packed op(A) strip) */
 
 /* Micro-kernel of the SIMD path, shape (mr x nr valid of MRX x NRX):
- *   c[r][j] = init(c[r][j]) + sum_k a[r*ars + k*acs] * bp[k*NRX + j]    (k = 0..kc-1 in order)
- * a: op(A) rows (ars: row stride, acs: k stride; (K, 1) for A as stored, (1, M) for A^T);
- * bp: one packed B panel (NRX floats per k, zero past column nr, 64-byte aligned);
- * c: row stride ldc. Rows r >= mr re-read row mr-1 (in bounds) and are not stored. */
-typedef void (*simd_kernel_fn)(int64_t kc, const float *a, int64_t ars, int64_t acs, int mr,
-                               const float *bp, float *c, int64_t ldc, int nr, int init,
-                               float beta);
+ *   c[r][j] = init(c[r][j]) + sum_k a[k*acs + r] * bp[k*NRX + j]    (k = 0..kc-1 in order)
+ * a: an MRX-row strip of op(A), k-major: the packed strip (acs = MRX, zero past row mr) or,
+ * for a full strip of A^T, A itself (acs = M); bp: one packed B panel (NRX floats per k, zero
+ * past column nr, 64-byte aligned); c: row stride ldc, only rows < mr, cols < nr are stored. */
+typedef void (*simd_kernel_fn)(int64_t kc, const float *a, int64_t acs, const float *bp,
+                               float *c, int64_t ldc, int mr, int nr, int init, float beta);
 
 typedef struct {
     int mr, nr; /* micro-tile rows and columns */
@@ -169,57 +173,41 @@ typedef struct {
 } simd_isa;
 
 #ifdef AENN_GEMM_AVX2
-/* AVX-512: 8 rows x 32 columns = 16 zmm accumulators; per k two B loads, eight A broadcasts,
- * 16 vmulps and 16 vaddps (Zen 4 issues one zmm mul and one zmm add per cycle, so the k step
- * is 16 cycles and the 3-cycle add latency is hidden by 16 independent chains). */
+/* AVX-512: 16 rows x 16 columns = 16 zmm accumulators; per k one B load, 16 A broadcasts,
+ * 16 vmulps and 16 vaddps. Measured on Zen 4 (one zmm mul and one zmm add per cycle): 116
+ * GFLOP/s per core in L1, the machine's limit, where 8 x 32 (two vectors per row) reached only
+ * 78; one vector per row with >= 12 rows is what keeps both pipes busy. */
 __attribute__((target("avx512f"))) static void
-kernel_avx512_8x32(int64_t kc, const float *a, int64_t ars, int64_t acs, int mr,
-                   const float *bp, float *c, int64_t ldc, int nr, int init, float beta) {
-    const float *ar[8];
-    for (int r = 0; r < 8; r++) ar[r] = a + (r < mr ? r : mr - 1) * ars;
-    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
-    __mmask16 m1 = nr >= 32 ? 0xFFFF : nr > 16 ? (__mmask16)((1u << (nr - 16)) - 1u) : 0;
-    __m512 acc[8][2];
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        acc[r][0] = _mm512_setzero_ps();
-        acc[r][1] = _mm512_setzero_ps();
+kernel_avx512_16x16(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                    int64_t ldc, int mr, int nr, int init, float beta) {
+    __mmask16 m = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
+    __m512 acc[16];
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++) {
+        acc[r] = _mm512_setzero_ps();
         if (init != INIT_ZERO && r < mr) {
-            acc[r][0] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
-            acc[r][1] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
-            if (init == INIT_BETA) {
-                acc[r][0] = _mm512_mul_ps(_mm512_set1_ps(beta), acc[r][0]);
-                acc[r][1] = _mm512_mul_ps(_mm512_set1_ps(beta), acc[r][1]);
-            }
+            acc[r] = _mm512_maskz_loadu_ps(m, c + r * ldc);
+            if (init == INIT_BETA) acc[r] = _mm512_mul_ps(_mm512_set1_ps(beta), acc[r]);
         }
     }
     for (int64_t k = 0; k < kc; k++) {
-        __m512 b0 = _mm512_load_ps(bp + k * 32);
-        __m512 b1 = _mm512_load_ps(bp + k * 32 + 16);
-        int64_t off = k * acs;
-#pragma GCC unroll 8
-        for (int r = 0; r < 8; r++) {
-            __m512 av = _mm512_set1_ps(ar[r][off]);
-            acc[r][0] = _mm512_add_ps(acc[r][0], _mm512_mul_ps(av, b0));
-            acc[r][1] = _mm512_add_ps(acc[r][1], _mm512_mul_ps(av, b1));
-        }
+        __m512 b = _mm512_load_ps(bp + k * 16);
+        const float *ak = a + k * acs;
+#pragma GCC unroll 16
+        for (int r = 0; r < 16; r++)
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_set1_ps(ak[r]), b));
     }
-#pragma GCC unroll 8
-    for (int r = 0; r < 8; r++) {
-        if (r < mr) {
-            _mm512_mask_storeu_ps(c + r * ldc, m0, acc[r][0]);
-            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[r][1]);
-        }
-    }
+#pragma GCC unroll 16
+    for (int r = 0; r < 16; r++)
+        if (r < mr) _mm512_mask_storeu_ps(c + r * ldc, m, acc[r]);
 }
 
 /* AVX2: 6 rows x 16 columns = 12 ymm accumulators (+ 2 B vectors + 1 broadcast of the 16
- * registers); the same per-k operations in 8-wide halves. No FMA (not even in an FMA CPU). */
+ * registers); the same per-k operations, two 8-wide halves per row (115 GFLOP/s per core on
+ * Zen 4 in L1). No FMA, even on a CPU that has it. */
 __attribute__((target("avx2"))) static void
-kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, int mr,
-                 const float *bp, float *c, int64_t ldc, int nr, int init, float beta) {
-    const float *ar[6];
-    for (int r = 0; r < 6; r++) ar[r] = a + (r < mr ? r : mr - 1) * ars;
+kernel_avx2_6x16(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                 int64_t ldc, int mr, int nr, int init, float beta) {
     /* lane masks for maskload/maskstore: lane j is on when column j < nr */
     __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
@@ -241,10 +229,10 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, int mr,
     for (int64_t k = 0; k < kc; k++) {
         __m256 b0 = _mm256_load_ps(bp + k * 16);
         __m256 b1 = _mm256_load_ps(bp + k * 16 + 8);
-        int64_t off = k * acs;
+        const float *ak = a + k * acs;
 #pragma GCC unroll 6
         for (int r = 0; r < 6; r++) {
-            __m256 av = _mm256_broadcast_ss(ar[r] + off);
+            __m256 av = _mm256_broadcast_ss(ak + r);
             acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_mul_ps(av, b0));
             acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_mul_ps(av, b1));
         }
@@ -258,9 +246,28 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, int mr,
     }
 }
 
-static const simd_isa simd_avx512 = {8, 32, kernel_avx512_8x32};
+static const simd_isa simd_avx512 = {16, 16, kernel_avx512_16x16};
 static const simd_isa simd_avx2 = {6, 16, kernel_avx2_6x16};
 #endif
+
+/* One strip of op(A) for the SIMD kernels, k-major: ap[k*w + r] = op(A)[i0 + r][k0 + k] for
+ * r < rows, zero for rows <= r < w. */
+static void pack_a_strip(float *restrict ap, const float *A, int64_t M, int64_t K, int transA,
+                         int64_t i0, int64_t rows, int64_t k0, int64_t kc, int w) {
+    if (transA) { /* A is (K, M): each k holds the strip's rows contiguously */
+        for (int64_t k = 0; k < kc; k++) {
+            memcpy(ap + k * w, A + (k0 + k) * M + i0, (size_t)rows * sizeof(float));
+            for (int64_t r = rows; r < w; r++) ap[k * w + r] = 0.0f;
+        }
+        return;
+    }
+    for (int64_t r = 0; r < rows; r++) { /* walk each row of A contiguously */
+        const float *src = A + (i0 + r) * K + k0;
+        for (int64_t k = 0; k < kc; k++) ap[k * w + r] = src[k];
+    }
+    for (int64_t k = 0; k < kc; k++)
+        for (int64_t r = rows; r < w; r++) ap[k * w + r] = 0.0f;
+}
 
 /* ---------------------------------------------------------------------------------------- */
 /* Work items and dispatch.                                                                  */
@@ -304,25 +311,32 @@ static void gemm_tile_generic(const gemm_ctx *g, int64_t i0, int64_t mc, int64_t
 }
 
 /* One SIMD work item: rows [i0, i0+mc), cols [j0, j0+nc) (nc <= NCS). Per K-block: pack the
- * item's op(B) slice once into nr-wide panels, then for each mr-row strip of op(A) (read in
- * place; it stays in L1 across the column panels) run the micro-kernel on every panel (the
- * packed block, <= 128 KiB, stays in L2). */
+ * item's op(B) slice once into nr-wide panels (<= 256 KiB, stays in L2), then for each
+ * mr-row strip of op(A) (packed k-major, or read in place when A is stored transposed and the
+ * strip is full; a strip stays in L1) run the micro-kernel on every column panel. */
 static void gemm_tile_simd(const gemm_ctx *g, const simd_isa *s, int64_t i0, int64_t mc,
                            int64_t j0, int64_t nc) {
-    float bp[KCS * NCS] __attribute__((aligned(64))); /* packed op(B) block, 128 KiB */
+    float bp[KCS * NCS] __attribute__((aligned(64))); /* packed op(B) block */
+    float ap[KCS * MR_MAX] __attribute__((aligned(64))); /* packed op(A) strip, 16 KiB */
     int64_t M = g->M, K = g->K;
-    int64_t ars = g->transA ? 1 : K, acs = g->transA ? M : 1;
     for (int64_t k0 = 0; k0 < K; k0 += KCS) {
         int64_t kc = K - k0 < KCS ? K - k0 : KCS;
         int init = k0 > 0 ? INIT_LOAD : (g->beta == 0.0f ? INIT_ZERO : INIT_BETA);
         pack_b_panels(bp, g->B, g->N, K, g->transB, j0, nc, k0, kc, s->nr);
         for (int64_t p = 0; p < mc; p += s->mr) {
             int mr = (int)(mc - p < s->mr ? mc - p : s->mr);
-            const float *a = g->A + (i0 + p) * ars + k0 * acs;
+            const float *a = ap;
+            int64_t acs = s->mr;
+            if (g->transA && mr == s->mr) {
+                a = g->A + k0 * M + i0 + p;
+                acs = M;
+            } else {
+                pack_a_strip(ap, g->A, M, K, g->transA, i0 + p, mr, k0, kc, s->mr);
+            }
+            float *c = g->C + (i0 + p) * g->N + j0;
             for (int64_t q = 0; q < nc; q += s->nr) {
                 int nr = (int)(nc - q < s->nr ? nc - q : s->nr);
-                s->kernel(kc, a, ars, acs, mr, bp + q * kc, g->C + (i0 + p) * g->N + j0 + q, g->N,
-                          nr, init, g->beta);
+                s->kernel(kc, a, acs, bp + q * kc, c + q, g->N, mr, nr, init, g->beta);
             }
         }
     }
@@ -362,9 +376,11 @@ static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 /* Estimated cycles of one SIMD item of mc x nc: the micro-tiles (mr*nr/16 cycles per k: one
  * 16-lane mul and add per cycle, padding included), packing B (a transposing pack is ~4x a
  * copy) and a fixed cost per item. Only used to choose the split. */
-static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t K, int transB) {
+static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t K, int transA,
+                             int transB) {
     double tiles = (double)ceil_div(mc, s->mr) * (double)ceil_div(nc, s->nr);
     double pack = (double)ceil_div(nc, s->nr) * s->nr * (double)K * (transB ? 1.0 : 0.25);
+    if (!transA) pack += (double)mc * (double)K;  /* transposing op(A) strips */
     return tiles * s->mr * s->nr / 16.0 * (double)K + pack + 2000.0;
 }
 
@@ -392,7 +408,7 @@ static void plan_simd(gemm_ctx *g, int threads) {
                 for (int64_t it = n * t / parts; it < n * (t + 1) / parts; it++) {
                     int64_t i0 = (it / tn) * mc, j0 = (it % tn) * nc;
                     cost += simd_item_cost(s, M - i0 < mc ? M - i0 : mc,
-                                           N - j0 < nc ? N - j0 : nc, g->K, g->transB);
+                                           N - j0 < nc ? N - j0 : nc, g->K, g->transA, g->transB);
                 }
                 if (cost > worst) worst = cost;
             }
