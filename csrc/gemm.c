@@ -160,16 +160,20 @@ static inline void micro_kernel(int64_t kc, const float *restrict ap, const floa
 #define MR_MAX 16 /* the tallest SIMD micro-tile (size of the packed op(A) strip) */
 
 /* Micro-kernel of the SIMD path, shape (mr x nr valid of MRX x NRX):
- *   c[r][j] = init(c[r][j]) + sum_k a[k*acs + r] * bp[k*NRX + j]    (k = 0..kc-1 in order)
- * a: an MRX-row strip of op(A), k-major: the packed strip (acs = MRX, zero past row mr) or,
- * for a full strip of A^T, A itself (acs = M); bp: one packed B panel (NRX floats per k, zero
- * past column nr, 64-byte aligned); c: row stride ldc, only rows < mr, cols < nr are stored. */
+ *   c[r][j] = init(c[r][j]) + sum_k op(A)[r][k] * bp[k*NRX + j]    (k = 0..kc-1 in order)
+ * bp: one packed B panel (NRX floats per k, zero past column nr, 64-byte aligned); c: row
+ * stride ldc, only rows < mr and cols < nr are stored. An MRX-row strip of op(A) comes in one
+ * of two layouts, each with a kernel build whose 16 (or 6) row offsets are constants:
+ *   k-major  op(A)[r][k] = a[k*acs + r]   A^T read in place (acs = M), or a packed edge strip;
+ *   rows     op(A)[r][k] = a[r*KCS + k]   rows of A copied to a fixed stride (acs unused).
+ * Rows past mr hold zeros (or, in place, valid data) and are computed but never stored. */
 typedef void (*simd_kernel_fn)(int64_t kc, const float *a, int64_t acs, const float *bp,
                                float *c, int64_t ldc, int mr, int nr, int init, float beta);
 
 typedef struct {
-    int mr, nr; /* micro-tile rows and columns */
-    simd_kernel_fn kernel;
+    int mr, nr;                   /* micro-tile rows and columns */
+    simd_kernel_fn kernel_kmajor; /* op(A) strip k-major */
+    simd_kernel_fn kernel_rows;   /* op(A) strip as rows of stride KCS */
 } simd_isa;
 
 #ifdef AENN_GEMM_AVX2
@@ -177,9 +181,9 @@ typedef struct {
  * 16 vmulps and 16 vaddps. Measured on Zen 4 (one zmm mul and one zmm add per cycle): 116
  * GFLOP/s per core in L1, the machine's limit, where 8 x 32 (two vectors per row) reached only
  * 78; one vector per row with >= 12 rows is what keeps both pipes busy. */
-__attribute__((target("avx512f"))) static void
-kernel_avx512_16x16(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
-                    int64_t ldc, int mr, int nr, int init, float beta) {
+__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+kernel_avx512_16x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const float *bp,
+                    float *c, int64_t ldc, int mr, int nr, int init, float beta) {
     __mmask16 m = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
     __m512 acc[16];
 #pragma GCC unroll 16
@@ -195,7 +199,7 @@ kernel_avx512_16x16(int64_t kc, const float *a, int64_t acs, const float *bp, fl
         const float *ak = a + k * acs;
 #pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
-            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_set1_ps(ak[r]), b));
+            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_set1_ps(ak[r * ars]), b));
     }
 #pragma GCC unroll 16
     for (int r = 0; r < 16; r++)
@@ -205,9 +209,9 @@ kernel_avx512_16x16(int64_t kc, const float *a, int64_t acs, const float *bp, fl
 /* AVX2: 6 rows x 16 columns = 12 ymm accumulators (+ 2 B vectors + 1 broadcast of the 16
  * registers); the same per-k operations, two 8-wide halves per row (115 GFLOP/s per core on
  * Zen 4 in L1). No FMA, even on a CPU that has it. */
-__attribute__((target("avx2"))) static void
-kernel_avx2_6x16(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
-                 int64_t ldc, int mr, int nr, int init, float beta) {
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const float *bp,
+                 float *c, int64_t ldc, int mr, int nr, int init, float beta) {
     /* lane masks for maskload/maskstore: lane j is on when column j < nr */
     __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), lane);
@@ -232,7 +236,7 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t acs, const float *bp, float
         const float *ak = a + k * acs;
 #pragma GCC unroll 6
         for (int r = 0; r < 6; r++) {
-            __m256 av = _mm256_broadcast_ss(ak + r);
+            __m256 av = _mm256_broadcast_ss(ak + r * ars);
             acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_mul_ps(av, b0));
             acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_mul_ps(av, b1));
         }
@@ -246,27 +250,47 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t acs, const float *bp, float
     }
 }
 
-static const simd_isa simd_avx512 = {16, 16, kernel_avx512_16x16};
-static const simd_isa simd_avx2 = {6, 16, kernel_avx2_6x16};
+/* The two layouts of each kernel (constant row stride: immediate address offsets). */
+__attribute__((target("avx512f"))) static void
+kernel_avx512_kmajor(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                     int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx512_16x16(kc, a, 1, acs, bp, c, ldc, mr, nr, init, beta);
+}
+__attribute__((target("avx512f"))) static void
+kernel_avx512_rows(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                   int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx512_16x16(kc, a, KCS, 1, bp, c, ldc, mr, nr, init, beta);
+}
+__attribute__((target("avx2"))) static void
+kernel_avx2_kmajor(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                   int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx2_6x16(kc, a, 1, acs, bp, c, ldc, mr, nr, init, beta);
+}
+__attribute__((target("avx2"))) static void
+kernel_avx2_rows(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                 int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx2_6x16(kc, a, KCS, 1, bp, c, ldc, mr, nr, init, beta);
+}
+
+static const simd_isa simd_avx512 = {16, 16, kernel_avx512_kmajor, kernel_avx512_rows};
+static const simd_isa simd_avx2 = {6, 16, kernel_avx2_kmajor, kernel_avx2_rows};
 #endif
 
-/* One strip of op(A) for the SIMD kernels, k-major: ap[k*w + r] = op(A)[i0 + r][k0 + k] for
- * r < rows, zero for rows <= r < w. */
+/* One strip of op(A) for the SIMD kernels, w rows, zero past row `rows`:
+ *   A as stored (transA == 0): rows layout, ap[r*KCS + k] = A[i0 + r][k0 + k]  (row copies);
+ *   A^T (transA != 0):         k-major,     ap[k*w + r]   = A[k0 + k][i0 + r]  (k copies). */
 static void pack_a_strip(float *restrict ap, const float *A, int64_t M, int64_t K, int transA,
                          int64_t i0, int64_t rows, int64_t k0, int64_t kc, int w) {
-    if (transA) { /* A is (K, M): each k holds the strip's rows contiguously */
+    if (transA) {
         for (int64_t k = 0; k < kc; k++) {
             memcpy(ap + k * w, A + (k0 + k) * M + i0, (size_t)rows * sizeof(float));
             for (int64_t r = rows; r < w; r++) ap[k * w + r] = 0.0f;
         }
         return;
     }
-    for (int64_t r = 0; r < rows; r++) { /* walk each row of A contiguously */
-        const float *src = A + (i0 + r) * K + k0;
-        for (int64_t k = 0; k < kc; k++) ap[k * w + r] = src[k];
-    }
-    for (int64_t k = 0; k < kc; k++)
-        for (int64_t r = rows; r < w; r++) ap[k * w + r] = 0.0f;
+    for (int64_t r = 0; r < rows; r++)
+        memcpy(ap + r * KCS, A + (i0 + r) * K + k0, (size_t)kc * sizeof(float));
+    for (int64_t r = rows; r < w; r++) memset(ap + r * KCS, 0, (size_t)kc * sizeof(float));
 }
 
 /* ---------------------------------------------------------------------------------------- */
@@ -327,8 +351,9 @@ static void gemm_tile_simd(const gemm_ctx *g, const simd_isa *s, int64_t i0, int
             int mr = (int)(mc - p < s->mr ? mc - p : s->mr);
             const float *a = ap;
             int64_t acs = s->mr;
+            simd_kernel_fn kernel = g->transA ? s->kernel_kmajor : s->kernel_rows;
             if (g->transA && mr == s->mr) {
-                a = g->A + k0 * M + i0 + p;
+                a = g->A + k0 * M + i0 + p; /* in place */
                 acs = M;
             } else {
                 pack_a_strip(ap, g->A, M, K, g->transA, i0 + p, mr, k0, kc, s->mr);
@@ -336,7 +361,7 @@ static void gemm_tile_simd(const gemm_ctx *g, const simd_isa *s, int64_t i0, int
             float *c = g->C + (i0 + p) * g->N + j0;
             for (int64_t q = 0; q < nc; q += s->nr) {
                 int nr = (int)(nc - q < s->nr ? nc - q : s->nr);
-                s->kernel(kc, a, acs, bp + q * kc, c + q, g->N, mr, nr, init, g->beta);
+                kernel(kc, a, acs, bp + q * kc, c + q, g->N, mr, nr, init, g->beta);
             }
         }
     }
@@ -380,7 +405,7 @@ static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t 
                              int transB) {
     double tiles = (double)ceil_div(mc, s->mr) * (double)ceil_div(nc, s->nr);
     double pack = (double)ceil_div(nc, s->nr) * s->nr * (double)K * (transB ? 1.0 : 0.25);
-    if (!transA) pack += (double)mc * (double)K;  /* transposing op(A) strips */
+    if (!transA) pack += 0.25 * (double)mc * (double)K; /* op(A) row copies */
     return tiles * s->mr * s->nr / 16.0 * (double)K + pack + 2000.0;
 }
 
