@@ -334,6 +334,8 @@ static void gemm_tile_generic(const gemm_ctx *g, int64_t i0, int64_t mc, int64_t
     }
 }
 
+static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 /* One SIMD work item: rows [i0, i0+mc), cols [j0, j0+nc) (nc <= NCS). Per K-block: pack the
  * item's op(B) slice once into nr-wide panels (<= 256 KiB, stays in L2), then for each
  * mr-row strip of op(A) (packed k-major, or read in place when A is stored transposed and the
@@ -343,8 +345,11 @@ static void gemm_tile_simd(const gemm_ctx *g, const simd_isa *s, int64_t i0, int
     float bp[KCS * NCS] __attribute__((aligned(64))); /* packed op(B) block */
     float ap[KCS * MR_MAX] __attribute__((aligned(64))); /* packed op(A) strip, 16 KiB */
     int64_t M = g->M, K = g->K;
-    for (int64_t k0 = 0; k0 < K; k0 += KCS) {
-        int64_t kc = K - k0 < KCS ? K - k0 : KCS;
+    /* K-blocks of equal size <= KCS (784 -> 4 x 196, not 3 x 256 + 16: a short last block
+     * would pay a whole C reload for few k) */
+    int64_t kb = ceil_div(K, ceil_div(K, KCS));
+    for (int64_t k0 = 0; k0 < K; k0 += kb) {
+        int64_t kc = K - k0 < kb ? K - k0 : kb;
         int init = k0 > 0 ? INIT_LOAD : (g->beta == 0.0f ? INIT_ZERO : INIT_BETA);
         pack_b_panels(bp, g->B, g->N, K, g->transB, j0, nc, k0, kc, s->nr);
         for (int64_t p = 0; p < mc; p += s->mr) {
@@ -396,8 +401,6 @@ static const simd_isa *simd_in_force(void) {
     return NULL;
 }
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-
 /* Estimated cycles of one SIMD item of mc x nc: the micro-tiles (mr*nr/16 cycles per k: one
  * 16-lane mul and add per cycle, padding included), packing B (a transposing pack is ~4x a
  * copy) and a fixed cost per item. Only used to choose the split. */
@@ -412,12 +415,16 @@ static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t 
 /* The SIMD split: a grid of rb x cb items (mc rows, nc <= NCS columns, multiples of the
  * micro-tile). aenn_parallel_for hands thread t the contiguous items [n*t/T, n*(t+1)/T), so
  * the grid is chosen to minimise the busiest thread's estimated time, then the item count. */
+#ifndef SMALL_WORK
+#define SMALL_WORK 20000.0
+#endif
 static void plan_simd(gemm_ctx *g, int threads) {
     const simd_isa *s = g->simd;
     int64_t M = g->M, N = g->N;
     int64_t cb_min = ceil_div(N, NCS);
-    int64_t best_mc = M, best_nc = ceil_div(ceil_div(N, cb_min), s->nr) * s->nr;
-    if (best_nc > N) best_nc = N;
+    int64_t nc_one = ceil_div(ceil_div(N, cb_min), s->nr) * s->nr; /* fewest column blocks */
+    if (nc_one > N) nc_one = N;
+    int64_t best_mc = M, best_nc = nc_one;
     double best = -1.0;
     for (int64_t rb = 1; rb <= (threads > 1 ? 8 : 1); rb++) {
         for (int64_t cb = cb_min; cb <= cb_min + (threads > 1 ? 4 : 0); cb++) {
@@ -443,6 +450,13 @@ static void plan_simd(gemm_ctx *g, int threads) {
                 best_nc = nc;
             }
         }
+    }
+    /* Small products run whole on the calling thread: waking the pool costs more than the
+     * second thread saves below ~SMALL_WORK cycles of work. */
+    if (threads > 1 && simd_item_cost(s, M, nc_one, g->K, g->transA, g->transB) *
+                           (double)cb_min < SMALL_WORK) {
+        best_mc = M;
+        best_nc = nc_one;
     }
     g->mc = best_mc;
     g->nc = best_nc;
