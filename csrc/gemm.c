@@ -4,10 +4,11 @@
  *   - generic (portable C, any CPU): the output is cut into tiles of mc x nc, one parallel work
  *     item each; per K-block of KC the tile's slices of op(A) and op(B) are packed into MR-tall
  *     and NR-wide panels (zero-padded), and a 4 x 8 micro-kernel runs the k loop in registers.
- *   - SIMD (x86-64 AVX-512 8 x 32 and AVX2 6 x 16 micro-kernels, intrinsics): a work item is a
- *     block of rows x up to NCS columns; per K-block only op(B) is packed (NR-wide column panels,
- *     zero-padded), op(A) is broadcast straight from memory (both layouts are a fixed stride
- *     walk), and the rows x columns grid of items is chosen per call by a small cost model
+ *   - SIMD (x86-64 AVX-512 16 x 16 and AVX2 6 x 16 micro-kernels, intrinsics): a work item is
+ *     a block of rows x up to NCS columns; per K-block its op(B) slice is packed once (16-wide
+ *     column panels, zero-padded), each MR-row strip of op(A) is copied once (rows of A at a
+ *     fixed stride; A^T strips are read in place on AVX-512) and reused across all the panels,
+ *     and the rows x columns grid of items is chosen per call by a small cost model
  *     (plan_simd) so that the threads get equal work.
  * Every element in every path sees acc = init; acc = acc + a*b for k = 0, 1, ..., K-1 in order
  * (a rounded product, then a rounded add: separate mul and add instructions, never FMA), with
@@ -155,7 +156,7 @@ static inline void micro_kernel(int64_t kc, const float *restrict ap, const floa
 #define KCS 256 /* K-block of the SIMD path */
 #endif
 #ifndef NCS
-#define NCS 256 /* max columns of a SIMD work item (a multiple of every NR below) */
+#define NCS 128 /* max columns of a SIMD work item (a multiple of every NR below) */
 #endif
 #define MR_MAX 16 /* the tallest SIMD micro-tile (size of the packed op(A) strip) */
 
@@ -340,12 +341,12 @@ static void gemm_tile_generic(const gemm_ctx *g, int64_t i0, int64_t mc, int64_t
 static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 /* One SIMD work item: rows [i0, i0+mc), cols [j0, j0+nc) (nc <= NCS). Per K-block: pack the
- * item's op(B) slice once into nr-wide panels (<= 256 KiB, stays in L2), then for each
- * mr-row strip of op(A) (packed k-major, or read in place when A is stored transposed and the
- * strip is full; a strip stays in L1) run the micro-kernel on every column panel. */
+ * item's op(B) slice once into nr-wide panels (<= 128 KiB, stays in L2), then for each
+ * mr-row strip of op(A) (see pack_a_strip; a full strip of A^T is read in place on AVX-512;
+ * the strip stays in L1) run the micro-kernel on every column panel. */
 static void gemm_tile_simd(const gemm_ctx *g, const simd_isa *s, int64_t i0, int64_t mc,
                            int64_t j0, int64_t nc) {
-    float bp[KCS * NCS] __attribute__((aligned(64))); /* packed op(B) block */
+    float bp[KCS * NCS] __attribute__((aligned(64))); /* packed op(B) block, 128 KiB */
     float ap[KCS * MR_MAX] __attribute__((aligned(64))); /* packed op(A) strip, 16 KiB */
     int64_t M = g->M, K = g->K;
     /* K-blocks of equal size <= KCS (784 -> 4 x 196, not 3 x 256 + 16: a short last block
