@@ -13,8 +13,8 @@
  * Every element in every path sees acc = init; acc = acc + a*b for k = 0, 1, ..., K-1 in order
  * (a rounded product, then a rounded add: separate mul and add instructions, never FMA), with
  * an exact float store/reload between K-blocks. Edge tiles run the same micro-kernels (zero-
- * padded panels, duplicated rows, masked stores) and only store the valid part. Hence every
- * path, tiling and thread count gives the bits of aenn_gemm_naive.
+ * padded panels and strips, masked loads and stores) and only store the valid part. Hence
+ * every path, tiling and thread count gives the bits of aenn_gemm_naive.
  */
 #include "gemm.h"
 
