@@ -429,6 +429,11 @@ static void plan_simd(gemm_ctx *g, int threads) {
     int64_t nc_one = ceil_div(ceil_div(N, cb_min), s->nr) * s->nr; /* fewest column blocks */
     if (nc_one > N) nc_one = N;
     int64_t best_mc = M, best_nc = nc_one;
+    /* Small products run whole on the calling thread: waking the pool costs more than the
+     * second thread saves below ~SMALL_WORK cycles of work. */
+    if (threads > 1 && simd_item_cost(s, M, nc_one, g->K, g->transA, g->transB) *
+                           (double)cb_min < SMALL_WORK)
+        threads = 1;
     double best = -1.0;
     for (int64_t rb = 1; rb <= (threads > 1 ? 8 : 1); rb++) {
         for (int64_t cb = cb_min; cb <= cb_min + (threads > 1 ? 4 : 0); cb++) {
@@ -436,17 +441,21 @@ static void plan_simd(gemm_ctx *g, int threads) {
             int64_t nc = ceil_div(ceil_div(N, cb), s->nr) * s->nr;
             if (mc > M) mc = M;
             if (nc > N) nc = N;
-            int64_t tn = ceil_div(N, nc), n = ceil_div(M, mc) * tn;
+            int64_t tm = ceil_div(M, mc), tn = ceil_div(N, nc), n = tm * tn;
+            /* the four item sizes: [last row of items?][last column of items?] */
+            double cost[2][2];
+            for (int lr = 0; lr < 2; lr++)
+                for (int lc = 0; lc < 2; lc++)
+                    cost[lr][lc] = simd_item_cost(s, lr ? M - (tm - 1) * mc : mc,
+                                                  lc ? N - (tn - 1) * nc : nc, g->K, g->transA,
+                                                  g->transB);
             int parts = threads < n ? threads : (int)n;
             double worst = 0.0;
             for (int t = 0; t < parts; t++) {
-                double cost = 0.0;
-                for (int64_t it = n * t / parts; it < n * (t + 1) / parts; it++) {
-                    int64_t i0 = (it / tn) * mc, j0 = (it % tn) * nc;
-                    cost += simd_item_cost(s, M - i0 < mc ? M - i0 : mc,
-                                           N - j0 < nc ? N - j0 : nc, g->K, g->transA, g->transB);
-                }
-                if (cost > worst) worst = cost;
+                double sum = 0.0;
+                for (int64_t it = n * t / parts; it < n * (t + 1) / parts; it++)
+                    sum += cost[it / tn == tm - 1][it % tn == tn - 1];
+                if (sum > worst) worst = sum;
             }
             if (best < 0.0 || worst < 0.99 * best) {
                 best = worst;
@@ -454,13 +463,6 @@ static void plan_simd(gemm_ctx *g, int threads) {
                 best_nc = nc;
             }
         }
-    }
-    /* Small products run whole on the calling thread: waking the pool costs more than the
-     * second thread saves below ~SMALL_WORK cycles of work. */
-    if (threads > 1 && simd_item_cost(s, M, nc_one, g->K, g->transA, g->transB) *
-                           (double)cb_min < SMALL_WORK) {
-        best_mc = M;
-        best_nc = nc_one;
     }
     g->mc = best_mc;
     g->nc = best_nc;
