@@ -22,6 +22,8 @@
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 #include "cpu.h"
@@ -105,12 +107,31 @@ static void pack_b_panels(float *restrict bp, const float *B, int64_t N, int64_t
                 for (int64_t c = cols; c < w; c++) dst[k * w + c] = 0.0f;
             }
         } else { /* B is (N, K): walk each column of op(B) (a row of B) contiguously */
-            for (int64_t c = 0; c < cols; c++) {
+            int64_t c = 0;
+#ifdef __SSE2__
+            /* 4 columns x 4 k at a time through an SSE 4x4 transpose (a pure copy) */
+            for (; c + 4 <= cols; c += 4) {
+                const float *src = B + (j0 + q + c) * K + k0;
+                int64_t k = 0;
+                for (; k + 4 <= kc; k += 4) {
+                    __m128 r0 = _mm_loadu_ps(src + k), r1 = _mm_loadu_ps(src + K + k);
+                    __m128 r2 = _mm_loadu_ps(src + 2 * K + k), r3 = _mm_loadu_ps(src + 3 * K + k);
+                    _MM_TRANSPOSE4_PS(r0, r1, r2, r3);
+                    _mm_storeu_ps(dst + k * w + c, r0);
+                    _mm_storeu_ps(dst + (k + 1) * w + c, r1);
+                    _mm_storeu_ps(dst + (k + 2) * w + c, r2);
+                    _mm_storeu_ps(dst + (k + 3) * w + c, r3);
+                }
+                for (; k < kc; k++)
+                    for (int64_t cc = 0; cc < 4; cc++) dst[k * w + c + cc] = src[cc * K + k];
+            }
+#endif
+            for (; c < cols; c++) {
                 const float *src = B + (j0 + q + c) * K + k0;
                 for (int64_t k = 0; k < kc; k++) dst[k * w + c] = src[k];
             }
             for (int64_t k = 0; k < kc; k++)
-                for (int64_t c = cols; c < w; c++) dst[k * w + c] = 0.0f;
+                for (int64_t cc = cols; cc < w; cc++) dst[k * w + cc] = 0.0f;
         }
     }
 }
@@ -406,12 +427,12 @@ static const simd_isa *simd_in_force(void) {
 }
 
 /* Estimated cycles of one SIMD item of mc x nc: the micro-tiles (mr*nr/16 cycles per k: one
- * 16-lane mul and add per cycle, padding included), packing B (a transposing pack is ~4x a
+ * 16-lane mul and add per cycle, padding included), packing B (a transposing pack is ~2x a
  * copy) and a fixed cost per item. Only used to choose the split. */
 static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t K, int transA,
                              int transB) {
     double tiles = (double)ceil_div(mc, s->mr) * (double)ceil_div(nc, s->nr);
-    double pack = (double)ceil_div(nc, s->nr) * s->nr * (double)K * (transB ? 1.0 : 0.25);
+    double pack = (double)ceil_div(nc, s->nr) * s->nr * (double)K * (transB ? 0.5 : 0.25);
     if (!transA || !s->a_in_place) pack += 0.25 * (double)mc * (double)K; /* op(A) copies */
     return tiles * s->mr * s->nr / 16.0 * (double)K + pack + 2000.0;
 }
