@@ -40,13 +40,13 @@ static inline void draw_block(uint32_t out[4], const uint32_t key[2], uint64_t c
     aenn_philox4x32_10(out, ctr, key);
 }
 
-/* ---- 16 blocks at a time ----
+/* ---- LANES blocks at a time ----
  * The fills run Philox on LANES consecutive blocks at once, laid out as structure of arrays
  * (word j of block b0 + l in x[j][l]): a 32x32 -> 64-bit product per lane, xors and key adds
  * on whole vectors. Integer arithmetic is exact, so every version gives the bits of
  * aenn_philox4x32_10 (the known-answer tests check that function; the fill tests check the
  * fills of every ISA against the generic build and the NumPy twin). */
-#define LANES 16
+#define LANES 32 /* a multiple of 16 */
 
 typedef void (*philox_lanes_fn)(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter,
                                 int64_t b0, uint32_t attempt);
@@ -67,72 +67,90 @@ static void philox_lanes_generic(uint32_t x[4][LANES], const uint32_t key[2], ui
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #include <immintrin.h>
 
-/* AVX-512: 16 lanes in one zmm per counter word. vpmuludq multiplies the even 32-bit lanes
- * (the low halves of the 64-bit lanes) into 64-bit products; the odd lanes are shifted down
- * and multiplied the same way; blends put each product's high and low words back in place. */
+/* One Philox round on NV vectors of 16 lanes. vpmuludq multiplies the even 32-bit lanes (the
+ * low halves of the 64-bit lanes) into 64-bit products; the odd lanes are shifted down and
+ * multiplied the same way; blends put each product's high and low words back in place. The
+ * NV independent vectors hide the latency of the multiplies. */
+#define NV512 (LANES / 16)
 __attribute__((target("avx512f"))) static void
 philox_lanes_avx512(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter, int64_t b0,
                     uint32_t attempt) {
     const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32((int)(uint32_t)b0), iota);
-    __m512i c1 = _mm512_set1_epi32((int)attempt);
-    __m512i c2 = _mm512_set1_epi32((int)(uint32_t)counter);
-    __m512i c3 = _mm512_set1_epi32((int)(uint32_t)(counter >> 32));
     const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
     const __mmask16 odd = 0xAAAA;
+    __m512i c0[NV512], c1[NV512], c2[NV512], c3[NV512];
+    for (int v = 0; v < NV512; v++) {
+        c0[v] = _mm512_add_epi32(_mm512_set1_epi32((int)((uint32_t)b0 + 16u * (uint32_t)v)), iota);
+        c1[v] = _mm512_set1_epi32((int)attempt);
+        c2[v] = _mm512_set1_epi32((int)(uint32_t)counter);
+        c3[v] = _mm512_set1_epi32((int)(uint32_t)(counter >> 32));
+    }
     uint32_t k0 = key[0], k1 = key[1];
     for (int r = 0; r < 10; r++) {
         if (r > 0) { k0 += PHILOX_W0; k1 += PHILOX_W1; }
-        __m512i e0 = _mm512_mul_epu32(m0, c0), o0 = _mm512_mul_epu32(m0, _mm512_srli_epi64(c0, 32));
-        __m512i e1 = _mm512_mul_epu32(m1, c2), o1 = _mm512_mul_epu32(m1, _mm512_srli_epi64(c2, 32));
-        __m512i hi0 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e0, 32), o0);
-        __m512i lo0 = _mm512_mask_blend_epi32(odd, e0, _mm512_slli_epi64(o0, 32));
-        __m512i hi1 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e1, 32), o1);
-        __m512i lo1 = _mm512_mask_blend_epi32(odd, e1, _mm512_slli_epi64(o1, 32));
-        /* 0x96: a ^ b ^ c */
-        c0 = _mm512_ternarylogic_epi32(hi1, c1, _mm512_set1_epi32((int)k0), 0x96);
-        c2 = _mm512_ternarylogic_epi32(hi0, c3, _mm512_set1_epi32((int)k1), 0x96);
-        c1 = lo1;
-        c3 = lo0;
+        const __m512i vk0 = _mm512_set1_epi32((int)k0), vk1 = _mm512_set1_epi32((int)k1);
+        for (int v = 0; v < NV512; v++) {
+            __m512i e0 = _mm512_mul_epu32(m0, c0[v]);
+            __m512i o0 = _mm512_mul_epu32(m0, _mm512_srli_epi64(c0[v], 32));
+            __m512i e1 = _mm512_mul_epu32(m1, c2[v]);
+            __m512i o1 = _mm512_mul_epu32(m1, _mm512_srli_epi64(c2[v], 32));
+            __m512i hi0 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e0, 32), o0);
+            __m512i lo0 = _mm512_mask_blend_epi32(odd, e0, _mm512_slli_epi64(o0, 32));
+            __m512i hi1 = _mm512_mask_blend_epi32(odd, _mm512_srli_epi64(e1, 32), o1);
+            __m512i lo1 = _mm512_mask_blend_epi32(odd, e1, _mm512_slli_epi64(o1, 32));
+            /* 0x96: a ^ b ^ c */
+            c0[v] = _mm512_ternarylogic_epi32(hi1, c1[v], vk0, 0x96);
+            c2[v] = _mm512_ternarylogic_epi32(hi0, c3[v], vk1, 0x96);
+            c1[v] = lo1;
+            c3[v] = lo0;
+        }
     }
-    _mm512_storeu_si512((void *)x[0], c0);
-    _mm512_storeu_si512((void *)x[1], c1);
-    _mm512_storeu_si512((void *)x[2], c2);
-    _mm512_storeu_si512((void *)x[3], c3);
+    for (int v = 0; v < NV512; v++) {
+        _mm512_storeu_si512((void *)(x[0] + 16 * v), c0[v]);
+        _mm512_storeu_si512((void *)(x[1] + 16 * v), c1[v]);
+        _mm512_storeu_si512((void *)(x[2] + 16 * v), c2[v]);
+        _mm512_storeu_si512((void *)(x[3] + 16 * v), c3[v]);
+    }
 }
 
-/* AVX2: the same on two ymm halves of 8 lanes. */
+/* AVX2: the same on NV2 ymm vectors of 8 lanes (no ternary logic: two xors). */
+#define NV2 (LANES / 8)
 __attribute__((target("avx2"))) static void
 philox_lanes_avx2(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter, int64_t b0,
                   uint32_t attempt) {
-    for (int h = 0; h < LANES; h += 8) {
-        const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-        __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)b0 + (uint32_t)h)), iota);
-        __m256i c1 = _mm256_set1_epi32((int)attempt);
-        __m256i c2 = _mm256_set1_epi32((int)(uint32_t)counter);
-        __m256i c3 = _mm256_set1_epi32((int)(uint32_t)(counter >> 32));
-        const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0);
-        const __m256i m1 = _mm256_set1_epi32((int)PHILOX_M1);
-        uint32_t k0 = key[0], k1 = key[1];
-        for (int r = 0; r < 10; r++) {
-            if (r > 0) { k0 += PHILOX_W0; k1 += PHILOX_W1; }
-            __m256i e0 = _mm256_mul_epu32(m0, c0);
-            __m256i o0 = _mm256_mul_epu32(m0, _mm256_srli_epi64(c0, 32));
-            __m256i e1 = _mm256_mul_epu32(m1, c2);
-            __m256i o1 = _mm256_mul_epu32(m1, _mm256_srli_epi64(c2, 32));
+    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
+    __m256i c0[NV2], c1[NV2], c2[NV2], c3[NV2];
+    for (int v = 0; v < NV2; v++) {
+        c0[v] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)b0 + 8u * (uint32_t)v)), iota);
+        c1[v] = _mm256_set1_epi32((int)attempt);
+        c2[v] = _mm256_set1_epi32((int)(uint32_t)counter);
+        c3[v] = _mm256_set1_epi32((int)(uint32_t)(counter >> 32));
+    }
+    uint32_t k0 = key[0], k1 = key[1];
+    for (int r = 0; r < 10; r++) {
+        if (r > 0) { k0 += PHILOX_W0; k1 += PHILOX_W1; }
+        const __m256i vk0 = _mm256_set1_epi32((int)k0), vk1 = _mm256_set1_epi32((int)k1);
+        for (int v = 0; v < NV2; v++) {
+            __m256i e0 = _mm256_mul_epu32(m0, c0[v]);
+            __m256i o0 = _mm256_mul_epu32(m0, _mm256_srli_epi64(c0[v], 32));
+            __m256i e1 = _mm256_mul_epu32(m1, c2[v]);
+            __m256i o1 = _mm256_mul_epu32(m1, _mm256_srli_epi64(c2[v], 32));
             __m256i hi0 = _mm256_blend_epi32(_mm256_srli_epi64(e0, 32), o0, 0xAA);
             __m256i lo0 = _mm256_blend_epi32(e0, _mm256_slli_epi64(o0, 32), 0xAA);
             __m256i hi1 = _mm256_blend_epi32(_mm256_srli_epi64(e1, 32), o1, 0xAA);
             __m256i lo1 = _mm256_blend_epi32(e1, _mm256_slli_epi64(o1, 32), 0xAA);
-            c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32((int)k0));
-            c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32((int)k1));
-            c1 = lo1;
-            c3 = lo0;
+            c0[v] = _mm256_xor_si256(_mm256_xor_si256(hi1, c1[v]), vk0);
+            c2[v] = _mm256_xor_si256(_mm256_xor_si256(hi0, c3[v]), vk1);
+            c1[v] = lo1;
+            c3[v] = lo0;
         }
-        _mm256_storeu_si256((__m256i *)(x[0] + h), c0);
-        _mm256_storeu_si256((__m256i *)(x[1] + h), c1);
-        _mm256_storeu_si256((__m256i *)(x[2] + h), c2);
-        _mm256_storeu_si256((__m256i *)(x[3] + h), c3);
+    }
+    for (int v = 0; v < NV2; v++) {
+        _mm256_storeu_si256((__m256i *)(x[0] + 8 * v), c0[v]);
+        _mm256_storeu_si256((__m256i *)(x[1] + 8 * v), c1[v]);
+        _mm256_storeu_si256((__m256i *)(x[2] + 8 * v), c2[v]);
+        _mm256_storeu_si256((__m256i *)(x[3] + 8 * v), c3[v]);
     }
 }
 #endif
@@ -195,7 +213,8 @@ typedef struct {
     philox_lanes_fn philox;
 } fill_ctx;
 
-#define BLOCKS_PER_TASK 256
+/* at least 16384 elements per thread: a part takes ~10 us, more than waking a thread */
+#define BLOCKS_PER_TASK 4096
 
 /* Stores the 4*LANES values v (in element order) of blocks b .. b+LANES-1, or the part of them
  * before element n. */
