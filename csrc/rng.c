@@ -48,16 +48,15 @@ static inline void draw_block(uint32_t out[4], const uint32_t key[2], uint64_t c
  * fills of every ISA against the generic build and the NumPy twin). */
 #define LANES 32 /* a multiple of 16 */
 
+/* x[.][l] = philox((ctr0[l], ctr1[l], counter_lo, counter_hi), key) for l < LANES */
 typedef void (*philox_lanes_fn)(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter,
-                                int64_t b0, uint32_t attempt);
+                                const uint32_t ctr0[LANES], const uint32_t ctr1[LANES]);
 
 /* Generic: plain C, one lane after the other. */
 static void philox_lanes_generic(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter,
-                                 int64_t b0, uint32_t attempt) {
+                                 const uint32_t ctr0[LANES], const uint32_t ctr1[LANES]) {
     for (int l = 0; l < LANES; l++) {
-        /* (uint32_t)b0 + l = (uint32_t)(b0 + l), the block's first counter word (draw_block) */
-        uint32_t ctr[4] = {(uint32_t)b0 + (uint32_t)l, attempt, (uint32_t)counter,
-                           (uint32_t)(counter >> 32)};
+        uint32_t ctr[4] = {ctr0[l], ctr1[l], (uint32_t)counter, (uint32_t)(counter >> 32)};
         uint32_t w[4];
         aenn_philox4x32_10(w, ctr, key);
         x[0][l] = w[0]; x[1][l] = w[1]; x[2][l] = w[2]; x[3][l] = w[3];
@@ -73,15 +72,14 @@ static void philox_lanes_generic(uint32_t x[4][LANES], const uint32_t key[2], ui
  * NV independent vectors hide the latency of the multiplies. */
 #define NV512 (LANES / 16)
 __attribute__((target("avx512f"))) static void
-philox_lanes_avx512(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter, int64_t b0,
-                    uint32_t attempt) {
-    const __m512i iota = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+philox_lanes_avx512(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter,
+                    const uint32_t ctr0[LANES], const uint32_t ctr1[LANES]) {
     const __m512i m0 = _mm512_set1_epi32((int)PHILOX_M0), m1 = _mm512_set1_epi32((int)PHILOX_M1);
     const __mmask16 odd = 0xAAAA;
     __m512i c0[NV512], c1[NV512], c2[NV512], c3[NV512];
     for (int v = 0; v < NV512; v++) {
-        c0[v] = _mm512_add_epi32(_mm512_set1_epi32((int)((uint32_t)b0 + 16u * (uint32_t)v)), iota);
-        c1[v] = _mm512_set1_epi32((int)attempt);
+        c0[v] = _mm512_loadu_si512((const void *)(ctr0 + 16 * v));
+        c1[v] = _mm512_loadu_si512((const void *)(ctr1 + 16 * v));
         c2[v] = _mm512_set1_epi32((int)(uint32_t)counter);
         c3[v] = _mm512_set1_epi32((int)(uint32_t)(counter >> 32));
     }
@@ -116,14 +114,13 @@ philox_lanes_avx512(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counte
 /* AVX2: the same on NV2 ymm vectors of 8 lanes (no ternary logic: two xors). */
 #define NV2 (LANES / 8)
 __attribute__((target("avx2"))) static void
-philox_lanes_avx2(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter, int64_t b0,
-                  uint32_t attempt) {
-    const __m256i iota = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+philox_lanes_avx2(uint32_t x[4][LANES], const uint32_t key[2], uint64_t counter,
+                  const uint32_t ctr0[LANES], const uint32_t ctr1[LANES]) {
     const __m256i m0 = _mm256_set1_epi32((int)PHILOX_M0), m1 = _mm256_set1_epi32((int)PHILOX_M1);
     __m256i c0[NV2], c1[NV2], c2[NV2], c3[NV2];
     for (int v = 0; v < NV2; v++) {
-        c0[v] = _mm256_add_epi32(_mm256_set1_epi32((int)((uint32_t)b0 + 8u * (uint32_t)v)), iota);
-        c1[v] = _mm256_set1_epi32((int)attempt);
+        c0[v] = _mm256_loadu_si256((const __m256i *)(ctr0 + 8 * v));
+        c1[v] = _mm256_loadu_si256((const __m256i *)(ctr1 + 8 * v));
         c2[v] = _mm256_set1_epi32((int)(uint32_t)counter);
         c3[v] = _mm256_set1_epi32((int)(uint32_t)(counter >> 32));
     }
@@ -216,6 +213,17 @@ typedef struct {
 /* at least 16384 elements per thread: a part takes ~10 us, more than waking a thread */
 #define BLOCKS_PER_TASK 4096
 
+/* The words of blocks b .. b+LANES-1 at attempt 0 (the first counter word is (uint32_t)(b + l),
+ * as in draw_block). */
+static AENN_ALWAYS_INLINE void draw_lanes(uint32_t x[4][LANES], const fill_ctx *c, int64_t b) {
+    uint32_t ctr0[LANES], ctr1[LANES];
+    for (int l = 0; l < LANES; l++) {
+        ctr0[l] = (uint32_t)b + (uint32_t)l;
+        ctr1[l] = 0;
+    }
+    c->philox(x, c->key, c->counter, ctr0, ctr1);
+}
+
 /* Stores the 4*LANES values v (in element order) of blocks b .. b+LANES-1, or the part of them
  * before element n. */
 static AENN_ALWAYS_INLINE void store_lanes(float *out, int64_t n, int64_t b,
@@ -235,7 +243,7 @@ static AENN_ALWAYS_INLINE void uniform_range_body(void *vctx, int64_t b0, int64_
     for (int64_t b = b0; b < b1; b += LANES) {
         uint32_t x[4][LANES];
         float v[4 * LANES];
-        c->philox(x, c->key, c->counter, b, 0);
+        draw_lanes(x, c, b);
         for (int l = 0; l < LANES; l++)
             for (int j = 0; j < 4; j++) v[4 * l + j] = lo + (hi - lo) * u01(x[j][l]);
         int64_t end = b + LANES < b1 ? b + LANES : b1;
@@ -258,7 +266,7 @@ static AENN_ALWAYS_INLINE void normal_range_body(void *vctx, int64_t b0, int64_t
     for (int64_t b = b0; b < b1; b += LANES) {
         uint32_t x[4][LANES];
         float z[4 * LANES];
-        c->philox(x, c->key, c->counter, b, 0);
+        draw_lanes(x, c, b);
         normals_lanes(z, x);
         for (int i = 0; i < 4 * LANES; i++) z[i] = mean + sd * z[i];
         int64_t end = b + LANES < b1 ? b + LANES : b1;
@@ -267,34 +275,53 @@ static AENN_ALWAYS_INLINE void normal_range_body(void *vctx, int64_t b0, int64_t
 }
 AENN_ISA_BUILDS(normal_range)
 
-/* Attempt 0 for LANES blocks at once; an element outside [-2, 2] (4.6% of them) is then
- * re-drawn alone, from its own block at attempts 1, 2, ... (at most 63 more), exactly as the
- * scalar definition in rng.h. */
+/* Attempt 0 for LANES blocks at once. The elements outside [-2, 2] (4.6% of them) are listed
+ * and re-drawn together, LANES at a time: element i at attempt a reads block (b + i/4, a) and
+ * keeps the Box-Muller output of its own word pair, exactly as the scalar definition in rng.h
+ * (each element takes its first attempt inside [-2, 2], else 0 after 64 attempts). */
 static AENN_ALWAYS_INLINE void truncated_normal_range_body(void *vctx, int64_t b0, int64_t b1) {
     fill_ctx *c = vctx;
     float mean = c->a, sd = c->b;
     for (int64_t b = b0; b < b1; b += LANES) {
         uint32_t x[4][LANES];
         float z[4 * LANES];
-        c->philox(x, c->key, c->counter, b, 0);
+        int pend[4 * LANES], m = 0; /* elements (index in the group) still outside [-2, 2] */
+        draw_lanes(x, c, b);
         normals_lanes(z, x);
-        int bad = 0;
-        for (int i = 0; i < 4 * LANES; i++) bad |= !(z[i] >= -2.0f && z[i] <= 2.0f);
-        if (bad) {
-            for (int i = 0; i < 4 * LANES; i++) {
-                if (z[i] >= -2.0f && z[i] <= 2.0f) continue;
-                int l = i / 4, j = i % 4;
-                float t = 0.0f; /* after 64 failed attempts */
-                for (uint32_t attempt = 1; attempt < 64; attempt++) {
-                    uint32_t w[4];
-                    float p[2];
-                    draw_block(w, c->key, c->counter, b + l, attempt);
-                    box_muller(w[j & 2], w[(j & 2) + 1], &p[0], &p[1]);
-                    if (p[j & 1] >= -2.0f && p[j & 1] <= 2.0f) { t = p[j & 1]; break; }
-                }
-                z[i] = t;
-            }
+        for (int i = 0; i < 4 * LANES; i++) {
+            pend[m] = i;
+            m += !(z[i] >= -2.0f && z[i] <= 2.0f);
         }
+        for (uint32_t attempt = 1; attempt < 64 && m > 0; attempt++) {
+            int kept = 0;
+            for (int s = 0; s < m; s += LANES) {
+                int cnt = m - s < LANES ? m - s : LANES;
+                uint32_t ctr0[LANES], ctr1[LANES], w[4][LANES];
+                int el[LANES];
+                float t[LANES];
+                for (int k = 0; k < LANES; k++) {
+                    el[k] = pend[s + (k < cnt ? k : cnt - 1)]; /* pad with the last one */
+                    ctr0[k] = (uint32_t)b + (uint32_t)(el[k] >> 2);
+                    ctr1[k] = attempt;
+                }
+                c->philox(w, c->key, c->counter, ctr0, ctr1);
+                for (int k = 0; k < LANES; k++) {
+                    int hi_pair = (el[k] >> 1) & 1, odd = el[k] & 1; /* words 2,3; output z1 */
+                    uint32_t m0 = (uint32_t)(-hi_pair);
+                    uint32_t w0 = (w[2][k] & m0) | (w[0][k] & ~m0);
+                    uint32_t w1 = (w[3][k] & m0) | (w[1][k] & ~m0);
+                    float p0, p1;
+                    box_muller(w0, w1, &p0, &p1);
+                    t[k] = aenn_vsel(odd, p1, p0);
+                }
+                for (int k = 0; k < cnt; k++) {
+                    if (t[k] >= -2.0f && t[k] <= 2.0f) z[el[k]] = t[k];
+                    else pend[kept++] = el[k]; /* kept <= s + k: never overwrites unread ones */
+                }
+            }
+            m = kept;
+        }
+        for (int k = 0; k < m; k++) z[pend[k]] = 0.0f; /* 64 attempts failed */
         for (int i = 0; i < 4 * LANES; i++) z[i] = mean + sd * z[i];
         int64_t end = b + LANES < b1 ? b + LANES : b1;
         store_lanes(c->out, 4 * end < c->n ? 4 * end : c->n, b, z);
@@ -308,7 +335,7 @@ static AENN_ALWAYS_INLINE void bernoulli_range_body(void *vctx, int64_t b0, int6
     for (int64_t b = b0; b < b1; b += LANES) {
         uint32_t x[4][LANES];
         float v[4 * LANES];
-        c->philox(x, c->key, c->counter, b, 0);
+        draw_lanes(x, c, b);
         for (int l = 0; l < LANES; l++)
             for (int j = 0; j < 4; j++) v[4 * l + j] = u01(x[j][l]) < keep ? 1.0f : 0.0f;
         int64_t end = b + LANES < b1 ? b + LANES : b1;
