@@ -270,11 +270,22 @@ class Trainer:
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"Invalid value for argument `{argname}`: received an empty array "
                              f"of shape {arr.shape}.")
-        out = np.array(arr, dtype=np.float32, order="C", copy=True)
-        if arr.dtype.kind == "f" and not np.isfinite(out).all():
-            bad = "NaN" if np.isnan(out).any() else "inf"
-            raise ValueError(f"Invalid value for argument `{argname}`: the array (shape "
-                             f"{arr.shape}) contains {bad} values.")
+        if arr.dtype == np.float32 and arr.flags.c_contiguous:
+            # No copy of the caller's data (a second copy of a training set doubles the
+            # memory): a read-only view, so that nothing in aenn can write into it (the C
+            # bindings refuse read-only outputs).
+            out = arr.view(np.ndarray)
+            out.flags.writeable = False
+        else:
+            out = np.array(arr, dtype=np.float32, order="C", copy=True)
+        if arr.dtype.kind == "f":
+            # min/max propagate NaN and see ±inf; unlike np.isfinite(out).all() they need no
+            # array-sized temporary.
+            lo, hi = out.min(), out.max()
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                bad = "NaN" if math.isnan(lo) or math.isnan(hi) else "inf"
+                raise ValueError(f"Invalid value for argument `{argname}`: the array (shape "
+                                 f"{arr.shape}) contains {bad} values.")
         return out
 
     def _prepare_xy(self, x, y, require_y=True, xname="x", yname="y"):
@@ -457,7 +468,8 @@ class Trainer:
         count mismatch, rank or feature shape different from the model input, non-numeric
         dtypes (object, complex, strings, datetimes), empty arrays, NaN or inf values in float
         inputs (an error, not a warning), `batch_size <= 0`, `validation_split` outside [0, 1).
-        Inputs are copied to float32 C-contiguous arrays; the caller's arrays are never changed.
+        float32 C-contiguous inputs are used in place (read-only views, no copy); others are
+        converted once to float32 C-contiguous copies. The caller's arrays are never changed.
         `class_weight` / `sample_weight` raise NotImplementedError.
 
         Differences from Keras: the model reads `layer.trainable` at every step (no recompile
@@ -686,18 +698,23 @@ class Trainer:
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=1, steps=n_steps)
         cbs.on_predict_begin()
-        outs = []
+        # Each batch's outputs are written into arrays for all n samples, allocated after the
+        # first batch (a list of batches then a concatenate would hold the outputs twice).
+        results = None
         for step in range(n_steps):
             cbs.on_predict_batch_begin(step)
             sl = slice(step * batch_size, min((step + 1) * batch_size, n))
             engine._clear_losses(self)
             y, _ = self.forward(self._x_input([a[sl] for a in xs]), training=False)
-            outs.append(y)
+            ys = [y] if self._single_output else y
+            if results is None:
+                results = [np.empty((n,) + np.shape(o)[1:], dtype=np.result_type(o))
+                           for o in ys]
+            for out, o in zip(results, ys):
+                out[sl] = o
             cbs.on_predict_batch_end(step, {"outputs": y})
         cbs.on_predict_end()
-        if self._single_output:
-            return np.concatenate(outs, axis=0)
-        return [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(self._outputs))]
+        return results[0] if self._single_output else results
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the batch's loss (and metrics)."""
