@@ -30,6 +30,7 @@ class NotCompiledError(RuntimeError, ValueError):
 
 
 _NO_GRADS = {}
+_F32 = np.dtype(np.float32)
 _GRAPH_VERSION = None  # functional.GRAPH_VERSION, bound on first use (import cycle)
 
 
@@ -81,6 +82,7 @@ class Trainer:
         self._optimizer_built = False
         self._opt_var_ids = None
         self._opt_var_count = 0
+        self._opt_last_vars = None  # the list `_apply_gradients` last checked against the ids
         self._shuffle_seed = None
         self._plan_cache = None
 
@@ -380,6 +382,12 @@ class Trainer:
     def _apply_gradients(self, grads, variables):
         if variables:
             ids = self._opt_var_ids
+            if variables is self._opt_last_vars and ids is not None \
+                    and self._opt_var_count == len(ids):
+                # The step plan's (unchanged) list, checked against these ids last step.
+                if self._optimizer_is_built():
+                    self.optimizer.apply(grads, variables)
+                    return
             if ids is None or len(variables) != self._opt_var_count or not all(
                     id(v) in ids for v in variables):
                 ids = {id(v) for v in variables}
@@ -399,6 +407,7 @@ class Trainer:
                 self._opt_var_ids = ids
             self._opt_var_count = len(self._opt_var_ids)
             self._optimizer_built = True
+            self._opt_last_vars = variables
             self.optimizer.apply(grads, variables)
 
     def _compute_gradients(self, xs, y):
@@ -422,12 +431,13 @@ class Trainer:
                                         from_logits=from_logits, needs=plan.needs,
                                         plan=plan.backward)
         grads = []
+        get = by_id.get
         for var in variables:
-            g = by_id.get(id(var))
+            g = get(id(var))
             if pgrads and id(var) in pgrads:
                 g = pgrads[id(var)] if g is None else g + pgrads[id(var)]
             # None: the loss does not depend on this weight; the optimizer skips it (Keras).
-            if g is not None and (type(g) is not np.ndarray or g.dtype != np.float32
+            if g is not None and (type(g) is not np.ndarray or g.dtype is not _F32
                                   or not g.flags.c_contiguous):
                 g = np.ascontiguousarray(g, dtype=np.float32)
             grads.append(g)
@@ -573,6 +583,13 @@ class Trainer:
             if steps_per_epoch is None or cursor == 0:
                 order = self._epoch_order(n, batch_size, shuffle)
             logs = {}
+            # Per-batch hooks that do something (most fits have none): the batch logs are
+            # only built when a callback takes them, else once at the end of the epoch.
+            begin_hooks = cbs.active("on_train_batch_begin")
+            end_hooks = cbs.active("on_train_batch_end")
+            take = np.take
+            train_batch = self._train_batch
+            update_loss = loss_tracker.update_state
             for step in range(steps):
                 if steps_per_epoch is not None:
                     if cursor >= n:
@@ -585,29 +602,36 @@ class Trainer:
                 if prof is not None:
                     prof.begin_step()
                     prof.push("callbacks", "step")
-                cbs.on_train_batch_begin(step)
+                for fn in begin_hooks:
+                    fn(step, {})
                 if prof is not None:
                     prof.pop()
                     prof.push("batch gather", "step")
-                xb = [a[idx] for a in xs]
-                yb = None if ya is None else ya[idx]
+                # np.take along the batch axis: a copy of the batch's rows, as a[idx] gives,
+                # without fancy indexing's overhead.
+                xb = [take(a, idx, axis=0) for a in xs]
+                yb = None if ya is None else take(ya, idx, axis=0)
                 if prof is not None:
                     prof.pop()
-                loss, y_pred = self._train_batch(xb, yb)
+                loss, y_pred = train_batch(xb, yb)
                 if prof is not None:
                     prof.push("metrics + logs", "step")
-                loss_tracker.update_state(loss, sample_weight=len(idx))
+                update_loss(loss, sample_weight=len(idx))
                 self._update_metrics(yb, y_pred)
-                logs = self._logs(loss_tracker)
+                if end_hooks:
+                    logs = self._logs(loss_tracker)
                 if prof is not None:
                     prof.pop()
                     prof.push("callbacks", "step")
-                cbs.on_train_batch_end(step, logs)
+                for fn in end_hooks:
+                    fn(step, logs)
                 if prof is not None:
                     prof.pop()
                     prof.end_step()
                 if self.stop_training:
                     break
+            if not end_hooks:
+                logs = self._logs(loss_tracker)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 if prof is not None:  # validation is not part of the profiled steps
