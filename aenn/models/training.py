@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
+from ..utils.heap import keep_heap
 from . import engine
 from . import profiler as _profiler
 
@@ -568,8 +569,12 @@ class Trainer:
                        batch_size, val_batch_size, validation_freq, shuffle, None)
         return self.history
 
-    def _fit_loop(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
-                  batch_size, val_batch_size, validation_freq, shuffle, prof):
+    def _fit_loop(self, *args):
+        with keep_heap():  # the step buffers' memory stays mapped between steps
+            self._fit_epochs(*args)
+
+    def _fit_epochs(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                    batch_size, val_batch_size, validation_freq, shuffle, prof):
         self.stop_training = False
         loss_tracker = metrics_module.Mean(name="loss")
         cbs.on_train_begin()
@@ -666,6 +671,10 @@ class Trainer:
 
     # ----- evaluate / predict -----------------------------------------------------------------
     def _evaluate_arrays(self, xs, ya, batch_size, cbs):
+        with keep_heap():
+            return self._evaluate_batches(xs, ya, batch_size, cbs)
+
+    def _evaluate_batches(self, xs, ya, batch_size, cbs):
         loss_tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
         n = xs[0].shape[0]
@@ -724,21 +733,25 @@ class Trainer:
         cbs.on_predict_begin()
         # Each batch's outputs are written into arrays for all n samples, allocated after the
         # first batch (a list of batches then a concatenate would hold the outputs twice).
-        results = None
+        results = []
+        with keep_heap():
+            self._predict_batches(xs, n, batch_size, n_steps, cbs, results)
+        cbs.on_predict_end()
+        return results[0] if self._single_output else results
+
+    def _predict_batches(self, xs, n, batch_size, n_steps, cbs, results):
         for step in range(n_steps):
             cbs.on_predict_batch_begin(step)
             sl = slice(step * batch_size, min((step + 1) * batch_size, n))
             engine._clear_losses(self)
             y, _ = self.forward(self._x_input([a[sl] for a in xs]), training=False)
             ys = [y] if self._single_output else y
-            if results is None:
-                results = [np.empty((n,) + np.shape(o)[1:], dtype=np.result_type(o))
-                           for o in ys]
+            if not results:
+                results.extend(np.empty((n,) + np.shape(o)[1:], dtype=np.result_type(o))
+                               for o in ys)
             for out, o in zip(results, ys):
                 out[sl] = o
             cbs.on_predict_batch_end(step, {"outputs": y})
-        cbs.on_predict_end()
-        return results[0] if self._single_output else results
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the batch's loss (and metrics)."""
