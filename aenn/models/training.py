@@ -479,8 +479,10 @@ class Trainer:
         count mismatch, rank or feature shape different from the model input, non-numeric
         dtypes (object, complex, strings, datetimes), empty arrays, NaN or inf values in float
         inputs (an error, not a warning), `batch_size <= 0`, `validation_split` outside [0, 1).
-        float32 C-contiguous inputs are used in place (read-only views, no copy); others are
-        converted once to float32 C-contiguous copies. The caller's arrays are never changed.
+        float32 C-contiguous inputs are used in place (read-only views, no copy: a second copy
+        of the training set would double its memory); others are converted once to float32
+        C-contiguous copies. aenn never writes into the caller's arrays; values the caller
+        changes in them during `fit` (e.g. from a callback) are used by the later batches.
         `class_weight` / `sample_weight` raise NotImplementedError.
 
         Differences from Keras: the model reads `layer.trainable` at every step (no recompile
