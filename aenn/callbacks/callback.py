@@ -119,6 +119,18 @@ class CallbackList:
     def __iter__(self):
         return iter(self.callbacks)
 
+    def active(self, hook):
+        """The bound `hook` methods that do something, in callback order: a Callback whose
+        method is the base class's no-op is left out, so that the per-batch hooks, called
+        thousands of times per epoch, cost nothing when no callback defines them."""
+        base = getattr(Callback, hook)
+        out = []
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is not None and getattr(fn, "__func__", None) is not base:
+                out.append(fn)
+        return out
+
     def _call(self, hook, *args):
         for cb in self.callbacks:
             fn = getattr(cb, hook, None)

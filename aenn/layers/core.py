@@ -58,6 +58,35 @@ def positive_int(layer, arg, value):
 
 # ---- Dense -------------------------------------------------------------------------------------
 
+def _act_forward(act, z):
+    """act.forward(z) for a float32 C-contiguous z: a built-in activation calls its kernel
+    directly (what `Activation.forward` does after its argument checks, which z passes by
+    construction); a subclass or custom activation goes through its own method."""
+    if type(act) is not activations.Activation:
+        return act.forward(z)
+    out = np.empty_like(z)
+    if act.name == "softmax":
+        c = z.shape[-1]
+        _core.softmax_forward(out.reshape(-1, c), z.reshape(-1, c))
+    else:
+        _core.activation_forward(out, z, act._kind, act.alpha)
+    return out
+
+
+def _act_backward(act, dy, z, y):
+    """act.backward(dy, z, y) with dy, z, y float32 C-contiguous; the kernel directly for a
+    built-in activation when the shapes agree (else the method, which raises the error)."""
+    if type(act) is not activations.Activation or dy.shape != z.shape or y.shape != z.shape:
+        return as_f32(act.backward(dy, z, y))
+    dx = np.empty_like(z)
+    if act.name == "softmax":
+        c = z.shape[-1]
+        _core.softmax_backward(dx.reshape(-1, c), dy.reshape(-1, c), y.reshape(-1, c))
+    else:
+        _core.activation_backward(dx, dy, z, y, act._kind, act.alpha)
+    return dx
+
+
 class Dense(Layer):
     """Just your regular densely-connected NN layer: `output = activation(dot(input, kernel) + bias)`.
 
@@ -136,10 +165,14 @@ class Dense(Layer):
         x = as_f32(inputs)
         if not self.built:
             self.build((None,) + x.shape[1:])
-        self._check_input(x)
-        z = np.empty(x.shape[:-1] + (self.units,), np.float32)
-        _core.dense_forward(z, x, self.kernel.value, self.bias.value if self.use_bias else None)
-        y = z if self.activation.is_linear else self.activation.forward(z)
+        kernel = self.kernel.value
+        shape = x.shape
+        if len(shape) < 2 or shape[-1] != kernel.shape[0]:
+            self._check_input(x)
+        z = np.empty(shape[:-1] + (self.units,), np.float32)
+        _core.dense_forward(z, x, kernel, self.bias.value if self.use_bias else None)
+        act = self.activation
+        y = z if act.is_linear else _act_forward(act, z)
         self._losses = []
         if self.activity_regularizer is not None:
             self.add_loss(self.activity_regularizer(y) / x.shape[0])
@@ -148,21 +181,24 @@ class Dense(Layer):
     def backward(self, dout, cache, need_dinputs=True, from_logits=False):
         x, z, y = cache
         dout = as_f32(dout)
-        act_grad = None
-        if self.activity_regularizer is not None:
-            act_grad = as_f32(np.asarray(self.activity_regularizer.grad(y)) / x.shape[0])
-        if self.activation.is_linear:
-            dz = dout if act_grad is None else dout + act_grad
-        elif from_logits:
-            dz = dout if act_grad is None else dout + self.activation.backward(act_grad, z, y)
+        act = self.activation
+        linear = act.is_linear
+        if self.activity_regularizer is None:
+            dz = dout if linear or from_logits else _act_backward(act, dout, z, y)
         else:
-            dy = dout if act_grad is None else dout + act_grad
-            dz = self.activation.backward(dy, z, y)
-        dz = as_f32(dz)
+            act_grad = as_f32(np.asarray(self.activity_regularizer.grad(y)) / x.shape[0])
+            if linear:
+                dz = dout + act_grad
+            elif from_logits:
+                dz = dout + act.backward(act_grad, z, y)
+            else:
+                dz = act.backward(dout + act_grad, z, y)
+            dz = as_f32(dz)
+        kernel = self.kernel.value
         dinp = np.empty_like(x) if need_dinputs else None
-        dkernel = np.empty_like(self.kernel.value)
+        dkernel = np.empty_like(kernel)
         dbias = np.empty(self.units, np.float32) if self.use_bias else None
-        _core.dense_backward(dinp, dkernel, dbias, dz, x, self.kernel.value)
+        _core.dense_backward(dinp, dkernel, dbias, dz, x, kernel)
         return dinp, ([dkernel, dbias] if self.use_bias else [dkernel])
 
     def logits_of(self, cache):

@@ -321,6 +321,23 @@ class Model(Trainer, Layer):
         return out
 
     # ----- forward / backward -----------------------------------------------------------------
+    def _forward_steps(self):
+        """Per node in graph order, what `forward` reads at every call: (node, layer, inbound
+        tensor ids, outbound tensor ids, single input, single output, the `training` value the
+        node was called with (or None), whether the layer is a Model). Rebuilt when the graph
+        changes (a new `_nodes` list)."""
+        fplan = self._forward_plan
+        if fplan is None or fplan[0] is not self._nodes:
+            steps = []
+            for n in self._nodes:
+                kw = n.call_kwargs
+                steps.append((n, n.layer, [id(t) for t in n.inbound_tensors],
+                               [id(t) for t in n.outbound_tensors], n.single_input,
+                               n.single_output, kw["training"] if "training" in kw else None,
+                               isinstance(n.layer, Model)))
+            fplan = self._forward_plan = (self._nodes, steps)
+        return fplan[1]
+
     def forward(self, inputs, training=False):
         self._require_graph("forward")
         flat, _ = engine._flatten(inputs)
@@ -329,29 +346,26 @@ class Model(Trainer, Layer):
                              f"received {len(flat)} input arrays.")
         values = {id(t): x for t, x in zip(self._inputs, flat)}
         entries = []
+        append = entries.append
         prof = _profiler.ACTIVE
         loss_nodes = getattr(self, "_loss_nodes", None)
-        fplan = getattr(self, "_forward_plan", None)
-        if fplan is None or fplan[0] is not self._nodes:
-            fplan = self._forward_plan = (self._nodes, [
-                (n, n.layer, [id(t) for t in n.inbound_tensors],
-                 [id(t) for t in n.outbound_tensors]) for n in self._nodes])
-        for node, layer, in_ids, out_ids in fplan[1]:
-            xs = [values[i] for i in in_ids]
-            node_training = node.call_kwargs.get("training", training)
+        training = bool(training)
+        for node, layer, in_ids, out_ids, single_in, single_out, node_training, is_model \
+                in self._forward_steps():
+            x = values[in_ids[0]] if single_in else [values[i] for i in in_ids]
+            node_training = training if node_training is None else bool(node_training)
             # Collect this call's losses apart, so a layer that resets `_losses` in forward
             # does not drop the losses of its earlier calls in the same pass.
             earlier, layer._losses = layer._losses, []
             if prof is not None:
                 prof.push(layer, "forward")
             try:
-                y, cache = layer.forward(xs[0] if node.single_input else xs,
-                                         training=bool(node_training))
+                y, cache = layer.forward(x, training=node_training)
             finally:
                 node_losses, layer._losses = layer._losses, earlier
                 if prof is not None:
                     prof.pop()
-            ys = [y] if node.single_output else list(y)
+            ys = [y] if single_out else list(y)
             act_reg = False
             if layer.activity_regularizer is not None and not layer.handles_activity_regularizer:
                 pens = [float(layer.activity_regularizer(yy)) / yy.shape[0] for yy in ys]
@@ -366,13 +380,17 @@ class Model(Trainer, Layer):
                 # backward seeds the tensor's gradient (see `_backward_by_id`).
                 node_losses = list(node_losses) + [float(np.mean(ys[i], dtype=np.float64))
                                                    for i in loss_nodes[id(node)]]
-            layer._losses = earlier + list(node_losses) if node_losses else earlier
-            added = bool(node_losses)
-            if isinstance(layer, Model):
-                added = added or any(e.added_loss for e in cache)
-            entries.append(_Entry(cache, ys, added, act_reg))
-            for i, yy in zip(out_ids, ys):
-                values[i] = yy
+            if node_losses:
+                layer._losses = earlier + list(node_losses)
+                added = True
+            else:
+                added = is_model and any(e.added_loss for e in cache)
+            append(_Entry(cache, ys, added, act_reg))
+            if single_out:
+                values[out_ids[0]] = y
+            else:
+                for i, yy in zip(out_ids, ys):
+                    values[i] = yy
         outs = [values[id(t)] for t in self._outputs]
         return (outs[0] if self._single_output else outs), entries
 
@@ -390,13 +408,15 @@ class Model(Trainer, Layer):
 
     def _backward_plan(self, needs):
         """Per node in reverse graph order: (node, need_dx, has trainable weights, inbound
-        tensor ids, outbound tensor ids). Valid while the graph and `trainable` flags are."""
+        tensor ids, outbound tensor ids, layer, the layer's weights). Valid while the graph,
+        the `trainable` flags and the layers' weight lists are."""
         out = []
         for node in reversed(self._nodes):
+            layer = node.layer
             out.append((node, any(id(t) in needs for t in node.inbound_tensors),
-                        bool(node.layer.trainable_weights),
+                        bool(layer.trainable_weights),
                         [id(t) for t in node.inbound_tensors],
-                        [id(t) for t in node.outbound_tensors]))
+                        [id(t) for t in node.outbound_tensors], layer, layer.weights))
         return out
 
     def _backward_by_id(self, dout, cache, need_dinputs=True, from_logits=False, needs=None,
@@ -420,28 +440,33 @@ class Model(Trainer, Layer):
         if plan is None:
             plan = self._backward_plan(needs)
         wgrads = {}
+        wget = wgrads.get
         logits_node = self._outputs[0].node if from_logits else None
-        for (node, need_dx, trainable, in_ids, out_ids), entry in zip(plan, reversed(entries)):
+        for (node, need_dx, trainable, in_ids, out_ids, layer, weights), entry \
+                in zip(plan, reversed(entries)):
             if not need_dx and not trainable:
                 continue
-            layer = node.layer
             if node.single_output:
                 d = grads.pop(out_ids[0], None)
-                if d is None and not entry.added_loss:
-                    continue
-                node_douts = [d]
+                if d is None:
+                    if not entry.added_loss:
+                        continue
+                    d = np.zeros_like(entry.outputs[0])
+                if entry.act_reg:
+                    y = entry.outputs[0]
+                    d = d + layer.activity_regularizer.grad(y) / y.shape[0]
             else:
                 node_douts = [grads.pop(i, None) for i in out_ids]
                 if all(d is None for d in node_douts) and not entry.added_loss:
                     continue
-            if any(d is None for d in node_douts):
-                node_douts = [np.zeros_like(y) if d is None else d
-                              for d, y in zip(node_douts, entry.outputs)]
-            if entry.act_reg:
-                reg = layer.activity_regularizer
-                node_douts = [d + reg.grad(y) / y.shape[0]
-                              for d, y in zip(node_douts, entry.outputs)]
-            d = node_douts[0] if node.single_output else node_douts
+                if any(d is None for d in node_douts):
+                    node_douts = [np.zeros_like(y) if d is None else d
+                                  for d, y in zip(node_douts, entry.outputs)]
+                if entry.act_reg:
+                    reg = layer.activity_regularizer
+                    node_douts = [d + reg.grad(y) / y.shape[0]
+                                  for d, y in zip(node_douts, entry.outputs)]
+                d = node_douts
             if prof is None:
                 dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
                                         from_logits=node is logits_node)
@@ -452,14 +477,22 @@ class Model(Trainer, Layer):
                                             from_logits=node is logits_node)
                 finally:
                     prof.pop()
-            for var, g in zip(layer.weights, wg):
+            for var, g in zip(weights, wg):
                 if g is not None:
-                    _accumulate(wgrads, id(var), g)
+                    # Out of place: a layer may hand back an array it does not own.
+                    k = id(var)
+                    prev = wget(k)
+                    wgrads[k] = g if prev is None else prev + g
             if need_dx:
-                dxs = [dx] if node.single_input else list(dx)
-                for i, g in zip(in_ids, dxs):
-                    if g is not None and i in needs:
-                        _accumulate(grads, i, g)
+                if node.single_input:
+                    i = in_ids[0]
+                    if dx is not None and i in needs:
+                        prev = grads.get(i)
+                        grads[i] = dx if prev is None else prev + dx
+                else:
+                    for i, g in zip(in_ids, dx):
+                        if g is not None and i in needs:
+                            _accumulate(grads, i, g)
         dinputs = None
         if need_dinputs:
             dinputs = [grads.get(id(t)) for t in self._inputs]

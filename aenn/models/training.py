@@ -21,6 +21,7 @@ import numpy as np
 
 from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
+from ..utils.heap import keep_heap
 from . import engine
 from . import profiler as _profiler
 
@@ -30,6 +31,7 @@ class NotCompiledError(RuntimeError, ValueError):
 
 
 _NO_GRADS = {}
+_F32 = np.dtype(np.float32)
 _GRAPH_VERSION = None  # functional.GRAPH_VERSION, bound on first use (import cycle)
 
 
@@ -81,6 +83,7 @@ class Trainer:
         self._optimizer_built = False
         self._opt_var_ids = None
         self._opt_var_count = 0
+        self._opt_last_vars = None  # the list `_apply_gradients` last checked against the ids
         self._shuffle_seed = None
         self._plan_cache = None
 
@@ -270,11 +273,22 @@ class Trainer:
         if arr.shape[0] == 0 or arr.size == 0:
             raise ValueError(f"Invalid value for argument `{argname}`: received an empty array "
                              f"of shape {arr.shape}.")
-        out = np.array(arr, dtype=np.float32, order="C", copy=True)
-        if arr.dtype.kind == "f" and not np.isfinite(out).all():
-            bad = "NaN" if np.isnan(out).any() else "inf"
-            raise ValueError(f"Invalid value for argument `{argname}`: the array (shape "
-                             f"{arr.shape}) contains {bad} values.")
+        if arr.dtype == np.float32 and arr.flags.c_contiguous:
+            # No copy of the caller's data (a second copy of a training set doubles the
+            # memory): a read-only view, so that nothing in aenn can write into it (the C
+            # bindings refuse read-only outputs).
+            out = arr.view(np.ndarray)
+            out.flags.writeable = False
+        else:
+            out = np.array(arr, dtype=np.float32, order="C", copy=True)
+        if arr.dtype.kind == "f":
+            # min/max propagate NaN and see ±inf; unlike np.isfinite(out).all() they need no
+            # array-sized temporary.
+            lo, hi = out.min(), out.max()
+            if not (math.isfinite(lo) and math.isfinite(hi)):
+                bad = "NaN" if math.isnan(lo) or math.isnan(hi) else "inf"
+                raise ValueError(f"Invalid value for argument `{argname}`: the array (shape "
+                                 f"{arr.shape}) contains {bad} values.")
         return out
 
     def _prepare_xy(self, x, y, require_y=True, xname="x", yname="y"):
@@ -369,6 +383,12 @@ class Trainer:
     def _apply_gradients(self, grads, variables):
         if variables:
             ids = self._opt_var_ids
+            if variables is self._opt_last_vars and ids is not None \
+                    and self._opt_var_count == len(ids):
+                # The step plan's (unchanged) list, checked against these ids last step.
+                if self._optimizer_is_built():
+                    self.optimizer.apply(grads, variables)
+                    return
             if ids is None or len(variables) != self._opt_var_count or not all(
                     id(v) in ids for v in variables):
                 ids = {id(v) for v in variables}
@@ -388,6 +408,7 @@ class Trainer:
                 self._opt_var_ids = ids
             self._opt_var_count = len(self._opt_var_ids)
             self._optimizer_built = True
+            self._opt_last_vars = variables
             self.optimizer.apply(grads, variables)
 
     def _compute_gradients(self, xs, y):
@@ -411,12 +432,13 @@ class Trainer:
                                         from_logits=from_logits, needs=plan.needs,
                                         plan=plan.backward)
         grads = []
+        get = by_id.get
         for var in variables:
-            g = by_id.get(id(var))
+            g = get(id(var))
             if pgrads and id(var) in pgrads:
                 g = pgrads[id(var)] if g is None else g + pgrads[id(var)]
             # None: the loss does not depend on this weight; the optimizer skips it (Keras).
-            if g is not None and (type(g) is not np.ndarray or g.dtype != np.float32
+            if g is not None and (type(g) is not np.ndarray or g.dtype is not _F32
                                   or not g.flags.c_contiguous):
                 g = np.ascontiguousarray(g, dtype=np.float32)
             grads.append(g)
@@ -457,7 +479,10 @@ class Trainer:
         count mismatch, rank or feature shape different from the model input, non-numeric
         dtypes (object, complex, strings, datetimes), empty arrays, NaN or inf values in float
         inputs (an error, not a warning), `batch_size <= 0`, `validation_split` outside [0, 1).
-        Inputs are copied to float32 C-contiguous arrays; the caller's arrays are never changed.
+        float32 C-contiguous inputs are used in place (read-only views, no copy: a second copy
+        of the training set would double its memory); others are converted once to float32
+        C-contiguous copies. aenn never writes into the caller's arrays; values the caller
+        changes in them during `fit` (e.g. from a callback) are used by the later batches.
         `class_weight` / `sample_weight` raise NotImplementedError.
 
         Differences from Keras: the model reads `layer.trainable` at every step (no recompile
@@ -546,8 +571,12 @@ class Trainer:
                        batch_size, val_batch_size, validation_freq, shuffle, None)
         return self.history
 
-    def _fit_loop(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
-                  batch_size, val_batch_size, validation_freq, shuffle, prof):
+    def _fit_loop(self, *args):
+        with keep_heap():  # the step buffers' memory stays mapped between steps
+            self._fit_epochs(*args)
+
+    def _fit_epochs(self, cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
+                    batch_size, val_batch_size, validation_freq, shuffle, prof):
         self.stop_training = False
         loss_tracker = metrics_module.Mean(name="loss")
         cbs.on_train_begin()
@@ -561,6 +590,13 @@ class Trainer:
             if steps_per_epoch is None or cursor == 0:
                 order = self._epoch_order(n, batch_size, shuffle)
             logs = {}
+            # Per-batch hooks that do something (most fits have none): the batch logs are
+            # only built when a callback takes them, else once at the end of the epoch.
+            begin_hooks = cbs.active("on_train_batch_begin")
+            end_hooks = cbs.active("on_train_batch_end")
+            take = np.take
+            train_batch = self._train_batch
+            update_loss = loss_tracker.update_state
             for step in range(steps):
                 if steps_per_epoch is not None:
                     if cursor >= n:
@@ -573,29 +609,36 @@ class Trainer:
                 if prof is not None:
                     prof.begin_step()
                     prof.push("callbacks", "step")
-                cbs.on_train_batch_begin(step)
+                for fn in begin_hooks:
+                    fn(step, {})
                 if prof is not None:
                     prof.pop()
                     prof.push("batch gather", "step")
-                xb = [a[idx] for a in xs]
-                yb = None if ya is None else ya[idx]
+                # np.take along the batch axis: a copy of the batch's rows, as a[idx] gives,
+                # without fancy indexing's overhead.
+                xb = [take(a, idx, axis=0) for a in xs]
+                yb = None if ya is None else take(ya, idx, axis=0)
                 if prof is not None:
                     prof.pop()
-                loss, y_pred = self._train_batch(xb, yb)
+                loss, y_pred = train_batch(xb, yb)
                 if prof is not None:
                     prof.push("metrics + logs", "step")
-                loss_tracker.update_state(loss, sample_weight=len(idx))
+                update_loss(loss, sample_weight=len(idx))
                 self._update_metrics(yb, y_pred)
-                logs = self._logs(loss_tracker)
+                if end_hooks:
+                    logs = self._logs(loss_tracker)
                 if prof is not None:
                     prof.pop()
                     prof.push("callbacks", "step")
-                cbs.on_train_batch_end(step, logs)
+                for fn in end_hooks:
+                    fn(step, logs)
                 if prof is not None:
                     prof.pop()
                     prof.end_step()
                 if self.stop_training:
                     break
+            if not end_hooks:
+                logs = self._logs(loss_tracker)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 if prof is not None:  # validation is not part of the profiled steps
@@ -630,6 +673,10 @@ class Trainer:
 
     # ----- evaluate / predict -----------------------------------------------------------------
     def _evaluate_arrays(self, xs, ya, batch_size, cbs):
+        with keep_heap():
+            return self._evaluate_batches(xs, ya, batch_size, cbs)
+
+    def _evaluate_batches(self, xs, ya, batch_size, cbs):
         loss_tracker = metrics_module.Mean(name="loss")
         self._reset_metrics()
         n = xs[0].shape[0]
@@ -686,18 +733,27 @@ class Trainer:
         cbs = CallbackList(callbacks, add_history=False, add_progbar=verbose != 0, model=self,
                            verbose=verbose, epochs=1, steps=n_steps)
         cbs.on_predict_begin()
-        outs = []
+        # Each batch's outputs are written into arrays for all n samples, allocated after the
+        # first batch (a list of batches then a concatenate would hold the outputs twice).
+        results = []
+        with keep_heap():
+            self._predict_batches(xs, n, batch_size, n_steps, cbs, results)
+        cbs.on_predict_end()
+        return results[0] if self._single_output else results
+
+    def _predict_batches(self, xs, n, batch_size, n_steps, cbs, results):
         for step in range(n_steps):
             cbs.on_predict_batch_begin(step)
             sl = slice(step * batch_size, min((step + 1) * batch_size, n))
             engine._clear_losses(self)
             y, _ = self.forward(self._x_input([a[sl] for a in xs]), training=False)
-            outs.append(y)
+            ys = [y] if self._single_output else y
+            if not results:
+                results.extend(np.empty((n,) + np.shape(o)[1:], dtype=np.result_type(o))
+                               for o in ys)
+            for out, o in zip(results, ys):
+                out[sl] = o
             cbs.on_predict_batch_end(step, {"outputs": y})
-        cbs.on_predict_end()
-        if self._single_output:
-            return np.concatenate(outs, axis=0)
-        return [np.concatenate([o[i] for o in outs], axis=0) for i in range(len(self._outputs))]
 
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         """One training step on one batch; returns the batch's loss (and metrics)."""
