@@ -1,9 +1,13 @@
 /* threads.c -- a small persistent thread pool (pthreads, or Win32 threads on Windows).
  *
- * aenn_parallel_for(n, ...) cuts [0, n) into T contiguous ranges, range t = [n*t/T, n*(t+1)/T),
- * hands ranges 1..T-1 to the workers and runs range 0 on the calling thread. Workers wait on a
- * condition variable between jobs (after a short spin). The split only decides WHO computes an
- * item, never HOW: kernels write each output from one item, so results do not depend on T.
+ * aenn_parallel_for(n, ...) cuts [0, n) into P contiguous parts, part p = [n*p/P, n*(p+1)/P),
+ * P <= the pool size. The parts are CLAIMED, not assigned: the caller and every awake worker
+ * take the next unclaimed part from one atomic counter until none is left, and the caller
+ * waits only for parts somebody has claimed. So when the machine is busy (a browser, another
+ * training run) and a worker is not scheduled, the caller runs its parts instead of waiting a
+ * scheduler time slice for it. Workers wait on a condition variable between jobs (after a
+ * short spin). The split only decides WHO computes an item, never HOW: kernels write each
+ * output from one item, so results do not depend on P or on who ran which part.
  */
 #include "aenn.h"
 
@@ -76,26 +80,57 @@ typedef struct {
     int started;           /* workers created so far (= pool size - 1) */
     int size;              /* threads used per job, including the caller */
     _Atomic uint64_t generation; /* job counter; the job fields are published before it moves */
-    _Atomic int pending;         /* workers still running the current job */
-    /* the current job */
-    aenn_range_fn fn;
-    void *ctx;
-    int64_t n;
-    int parts;
+    /* Claim word of the current job: (generation << 32) | next unclaimed part. One word, so a
+     * claim (compare-and-swap) can only succeed while its job is still the current one. */
+    _Atomic uint64_t claim;
+    _Atomic int done;            /* parts of the current job finished */
+    /* the jobs, double-buffered by generation parity: job g is written before g is published
+     * and is not overwritten before job g + 2, which starts only after g + 1 is finished */
+    struct {
+        aenn_range_fn fn;
+        void *ctx;
+        int64_t n;
+        int parts;
+    } job[2];
 } pool_t;
 
 static pool_t pool;
 static int pool_initialised = 0;
 
 typedef struct {
-    int index;              /* 1..AENN_MAX_THREADS-1 */
     uint64_t start_generation; /* the job counter when the worker was created */
 } worker_arg_t;
 static worker_arg_t worker_args[AENN_MAX_THREADS];
 
-static void run_part(aenn_range_fn fn, void *ctx, int64_t n, int parts, int t) {
-    int64_t begin = n * t / parts, end = n * (t + 1) / parts;
+static void run_part(aenn_range_fn fn, void *ctx, int64_t n, int parts, int64_t p) {
+    int64_t begin = n * p / parts, end = n * (p + 1) / parts;
     if (end > begin) fn(ctx, begin, end);
+}
+
+/* Claims and runs parts of job `gen` until none is left or the job is no longer current.
+ * Called by the caller and by the workers. */
+static void run_claims(uint64_t gen) {
+    aenn_range_fn fn = pool.job[gen & 1].fn;
+    void *ctx = pool.job[gen & 1].ctx;
+    int64_t n = pool.job[gen & 1].n;
+    int parts = pool.job[gen & 1].parts;
+    uint64_t word = atomic_load_explicit(&pool.claim, memory_order_acquire);
+    for (;;) {
+        if ((word >> 32) != (gen & 0xffffffffu) || (int64_t)(word & 0xffffffffu) >= parts)
+            return; /* another job, or every part taken */
+        if (!atomic_compare_exchange_weak_explicit(&pool.claim, &word, word + 1,
+                                                   memory_order_acq_rel, memory_order_acquire))
+            continue; /* `word` now holds the current value: look again */
+        /* The claim succeeded while job `gen` was current, so the fields read above were
+         * that job's (its buffer is rewritten only for job gen + 2). */
+        run_part(fn, ctx, n, parts, (int64_t)(word & 0xffffffffu));
+        if (atomic_fetch_add_explicit(&pool.done, 1, memory_order_acq_rel) + 1 == parts) {
+            mutex_lock(&pool.lock); /* the caller may be about to sleep: wake it under the lock */
+            cond_broadcast(&pool.work_done);
+            mutex_unlock(&pool.lock);
+        }
+        word = atomic_load_explicit(&pool.claim, memory_order_acquire);
+    }
 }
 
 #ifdef _WIN32
@@ -104,7 +139,6 @@ static DWORD WINAPI worker_main(LPVOID p)
 static void *worker_main(void *p)
 #endif
 {
-    int index = ((worker_arg_t *)p)->index;
     /* Jobs posted after creation count, even those posted before this thread first runs. */
     uint64_t seen = ((worker_arg_t *)p)->start_generation;
     ftz_enter(); /* workers keep FTZ/DAZ for their whole life */
@@ -119,17 +153,9 @@ static void *worker_main(void *p)
                 cond_wait(&pool.work_ready, &pool.lock);
             mutex_unlock(&pool.lock);
         }
+        /* Only the newest job matters: older ones are finished or being finished by others. */
         seen = atomic_load_explicit(&pool.generation, memory_order_acquire);
-        aenn_range_fn fn = pool.fn;
-        void *ctx = pool.ctx;
-        int64_t n = pool.n;
-        int parts = pool.parts;
-        if (index < parts) run_part(fn, ctx, n, parts, index);
-        if (atomic_fetch_sub_explicit(&pool.pending, 1, memory_order_acq_rel) == 1) {
-            mutex_lock(&pool.lock); /* the caller may be about to sleep: wake it under the lock */
-            cond_broadcast(&pool.work_done);
-            mutex_unlock(&pool.lock);
-        }
+        run_claims(seen);
     }
 #ifdef _WIN32
     return 0;
@@ -162,7 +188,6 @@ int aenn_set_num_threads(int n) {
     mutex_lock(&pool.call_lock);
     while (pool.started < n - 1) {
         int index = pool.started + 1;
-        worker_args[index].index = index;
         worker_args[index].start_generation = atomic_load(&pool.generation);
 #ifdef _WIN32
         HANDLE h = CreateThread(NULL, 0, worker_main, &worker_args[index], 0, NULL);
@@ -192,24 +217,25 @@ void aenn_parallel_for(int64_t n, int64_t min_items, aenn_range_fn fn, void *ctx
     if (parts == 1) {
         fn(ctx, 0, n);
     } else {
-        pool.fn = fn;
-        pool.ctx = ctx;
-        pool.n = n;
-        pool.parts = parts;
-        /* every worker wakes, runs its part if it has one, and counts itself done */
-        atomic_store_explicit(&pool.pending, pool.started, memory_order_relaxed);
+        uint64_t gen = atomic_load_explicit(&pool.generation, memory_order_relaxed) + 1;
+        pool.job[gen & 1].fn = fn;
+        pool.job[gen & 1].ctx = ctx;
+        pool.job[gen & 1].n = n;
+        pool.job[gen & 1].parts = parts;
+        atomic_store_explicit(&pool.done, 0, memory_order_relaxed);
+        atomic_store_explicit(&pool.claim, (gen & 0xffffffffu) << 32, memory_order_release);
         mutex_lock(&pool.lock);
-        atomic_fetch_add_explicit(&pool.generation, 1, memory_order_release);
+        atomic_store_explicit(&pool.generation, gen, memory_order_release);
         cond_broadcast(&pool.work_ready);
         mutex_unlock(&pool.lock);
-        run_part(fn, ctx, n, parts, 0);
+        run_claims(gen); /* the caller takes parts too, all of them if no worker is awake */
         int spins = 0;
-        while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0 &&
+        while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts &&
                spins++ < SPIN_ROUNDS)
             cpu_relax();
-        if (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0) {
+        if (atomic_load_explicit(&pool.done, memory_order_acquire) < parts) {
             mutex_lock(&pool.lock);
-            while (atomic_load_explicit(&pool.pending, memory_order_acquire) > 0)
+            while (atomic_load_explicit(&pool.done, memory_order_acquire) < parts)
                 cond_wait(&pool.work_done, &pool.lock);
             mutex_unlock(&pool.lock);
         }
