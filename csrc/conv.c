@@ -187,6 +187,15 @@ static const conv_ops *ops(void) {
     return &ops_generic;
 }
 
+/* 1: use the one-input/one-output-channel paths (conv.h: aenn_conv_set_special_paths). */
+static int special_paths = 1;
+
+int aenn_conv_set_special_paths(int on) {
+    int old = special_paths;
+    special_paths = on != 0;
+    return old;
+}
+
 /* Taps handed to one kernel call at most; longer lists go in segments (same bits). */
 #define TAPMAX 256
 
@@ -343,7 +352,7 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
-    if (n1_applies(v)) {
+    if (special_paths && n1_applies(v)) {
         n1_state st;
         for (int i = 0; i < 64; i++) st.tag[i] = -1;
         const int64_t Wbuf = n1_wbuf(v);
@@ -367,7 +376,7 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
         }
         return;
     }
-    if (v->M == 1 && v->KH <= TAPMAX) { /* one input channel: lanes over output channels */
+    if (special_paths && v->M == 1 && v->KH <= TAPMAX) { /* one input channel: lanes over output channels */
         const float *src[TAPMAX], *wts[TAPMAX];
         for (int64_t row = begin; row < end; row++) {
             int64_t b = row / v->OH, oh = row % v->OH, nu = 0;
@@ -505,7 +514,7 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
-    if (N == 1 && v->SH == 1 && v->SW == 1 && v->KH <= TAPMAX) {
+    if (special_paths && N == 1 && v->SH == 1 && v->SW == 1 && v->KH <= TAPMAX) {
         /* one dy channel, stride 1: dx column iw reads dy column iw + PL - t*DW through
          * kernel column t, so this is row_m1 with a negative tap step */
         for (int64_t row = begin; row < end; row++) {
@@ -598,7 +607,7 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 int64_t ih = oh * v->SH + u * v->DH - v->PT;
                 if (ih < 0 || ih >= v->H) continue;
                 const float *xrow = c->x + (b * v->H + ih) * v->W * M;
-                if ((M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
+                if (special_paths && (M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
                     int64_t lo[8], hi[8];
                     for (int64_t t = 0; t < v->KW; t++) {
                         int64_t off = t * v->DW - v->PL;
