@@ -679,8 +679,27 @@ typedef struct {
     int64_t R, N;
 } rowsum_ctx;
 
+/* Full chunks, QB at a time: row i of each of the QB chunks before row i + 1, so that the
+ * QB * N sums form independent add chains (one chunk alone is one chain of AENN_CHUNK adds per
+ * element, latency-bound); every element still adds its chunk's rows in ascending order. */
+#define ROWSUM_QB 8
+static void rowsum_full_chunks(const rowsum_ctx *c, int64_t k0) {
+    const int64_t N = c->N;
+    float *p = c->part + k0 * N; /* the QB partials are consecutive */
+    memset(p, 0, (size_t)(ROWSUM_QB * N) * sizeof(float));
+    for (int64_t i = 0; i < AENN_CHUNK; i++)
+        for (int64_t q = 0; q < ROWSUM_QB; q++) {
+            float *restrict pq = p + q * N;
+            const float *restrict d = c->d + ((k0 + q) * AENN_CHUNK + i) * N;
+            for (int64_t n = 0; n < N; n++) pq[n] += d[n];
+        }
+}
+
 static void rowsum_chunks(void *arg, int64_t begin, int64_t end) {
     const rowsum_ctx *c = arg;
+    int64_t full = c->R / AENN_CHUNK; /* chunks [0, full) have AENN_CHUNK rows */
+    for (; begin + ROWSUM_QB <= end && begin + ROWSUM_QB <= full; begin += ROWSUM_QB)
+        rowsum_full_chunks(c, begin);
     for (int64_t k = begin; k < end; k++) {
         float *p = c->part + k * c->N;
         memset(p, 0, (size_t)c->N * sizeof(float));

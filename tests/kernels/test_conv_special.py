@@ -140,3 +140,35 @@ def test_first_layer_backward_without_dinp_same_bits(restore):
     _, dw0, db0 = tc.c_conv_backward(dout, x, w, case["geom"], need_dinp=False)
     _, dw1, db1 = _general(lambda c: tc.c_conv_backward(dout, x, w, c["geom"]), case)
     assert dw0.tobytes() == dw1.tobytes() and db0.tobytes() == db1.tobytes()
+
+
+def _chunked_bias_sum(d, chunk=64):
+    """The documented bias-gradient order, in float32: per chunk of 64 pixel rows, 0 then rows
+    ascending; then the chunk partials added in chunk order starting from 0."""
+    P, N = d.shape
+    nch = -(-P // chunk)
+    padded = np.zeros((nch * chunk, N), np.float32)
+    padded[:P] = d  # adding +0 leaves a partial unchanged (a partial starting at +0 is never -0)
+    blocks = padded.reshape(nch, chunk, N)
+    part = np.zeros((nch, N), np.float32)
+    for i in range(chunk):
+        part = part + blocks[:, i, :]
+    total = np.zeros(N, np.float32)
+    for k in range(nch):
+        total = total + part[k]
+    return total
+
+
+@pytest.mark.parametrize("b,h,w,oc", [(1, 1, 1, 1), (1, 8, 64, 3), (2, 7, 9, 16), (3, 28, 28, 1),
+                                      (1, 17, 64, 17), (5, 28, 28, 16), (2, 11, 64, 2)])
+def test_bias_gradient_chunk_order_bits(restore, b, h, w, oc):
+    case = dict(b=b, h=h, w=w, c=2, oc=oc, kh=1, kw=1, geom=(1, 1, 1, 1, 0, 0, 0, 0))
+    x, wt, _ = tc._arrays(case, False, seed=1)
+    rng = np.random.default_rng(h * w + oc)
+    dout = (rng.standard_normal((b, h, w, oc)) * rng.choice([1e-3, 1.0, 1e3], (b, h, w, oc))
+            ).astype(np.float32)
+    want = _chunked_bias_sum(dout.reshape(-1, oc))
+    for threads in (1, 2):
+        _core.set_num_threads(threads)
+        _, _, db = tc.c_conv_backward(dout, x, wt, case["geom"])
+        assert db.tobytes() == want.tobytes()
