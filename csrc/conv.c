@@ -12,6 +12,14 @@
  * (KH,KW,M,N) kernel and its start crop is the view's start padding.
  * The innermost loop always runs over a contiguous channel axis (n or m) so gcc vectorises it;
  * the summation order of every output depends only on the shapes, never on the thread count.
+ *
+ * Special paths (same order per output, so the same bits; aenn_conv_set_special_paths(0) turns
+ * them off for tests): one input channel (M == 1) correlates a row at a time with row_m1 (lanes
+ * over output channels, blocks of 8 pixels, no tap lists); one dy channel at stride 1 (the
+ * backward-data of a one-output-channel conv) is row_m1 with a negative tap step; one output
+ * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); and the
+ * weight gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
+ * (wgrad_m1 / wgrad_n1).
  */
 #include "conv.h"
 
