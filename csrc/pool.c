@@ -6,10 +6,8 @@
  */
 #include "pool.h"
 
-#include <stdatomic.h>
 #include <string.h>
 
-#include "mathfn_vec.h"
 
 /* The real rows [*lo, *hi) covered by the window starting at o*s - pad (length k, axis n). */
 static inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t n, int64_t *lo,
@@ -69,8 +67,7 @@ static void maxpool_forward_rows(void *vctx, int64_t begin, int64_t end) {
 
 /* ---- 2x2 windows at stride 2, all inside the input (MaxPooling2D's default) -------------
  * The same scan as maxpool_forward_rows (cells (0,0), (0,1), (1,0), (1,1), the first maximum
- * wins, NaN propagates), written so that the channel loop vectorises; backward writes each
- * dinp cell once (the windows do not overlap) instead of zeroing then scattering. */
+ * wins, NaN propagates), written so that the channel loop vectorises. */
 static int special_paths = 1; /* pool.h: aenn_pool_set_special_paths */
 
 int aenn_pool_set_special_paths(int on) {
@@ -160,64 +157,13 @@ static void maxpool_backward_samples(void *vctx, int64_t begin, int64_t end) {
     }
 }
 
-/* 2x2 / stride 2: the dinp rows 2*oh and 2*oh + 1 of output row (b, oh) (and, for the last
- * output row, the input rows below every window), each cell written once: 0 + dout where the
- * window's argmax points (the 0 + keeps the generic path's bits: -0 becomes +0, a subnormal is
- * flushed when flush-to-zero is on), 0 elsewhere. An argmax outside its window (not from
- * forward) raises *bad, and the caller redoes everything with the generic scatter. */
-typedef struct {
-    maxpool_bwd_ctx base;
-    atomic_int bad;
-} maxpool2x2_bwd_ctx;
-
-static void maxpool2x2_backward_rows(void *vctx, int64_t begin, int64_t end) {
-    maxpool2x2_bwd_ctx *ctx = vctx;
-    const aenn_pool_geom *g = ctx->base.g;
-    const int64_t C = g->C, W = g->W;
-    int bad = 0;
-    for (int64_t row = begin; row < end; row++) {
-        int64_t b = row / g->OH, oh = row % g->OH;
-        float *d0 = ctx->base.dinp + (b * g->H + 2 * oh) * W * C, *d1 = d0 + W * C;
-        for (int64_t ow = 0; ow < g->OW; ow++) {
-            float *restrict q00 = d0 + 2 * ow * C, *restrict q01 = q00 + C;
-            float *restrict q10 = d1 + 2 * ow * C, *restrict q11 = q10 + C;
-            const float *restrict dv = ctx->base.dout + (row * g->OW + ow) * C;
-            const int32_t *restrict a = ctx->base.argmax + (row * g->OW + ow) * C;
-            const int32_t i00 = (int32_t)(2 * oh * W + 2 * ow);
-            for (int64_t c = 0; c < C; c++) {
-                float d = 0.0f + dv[c];
-                int32_t k = a[c] - i00;
-                /* d where the argmax points, +0 elsewhere (selects on the bits: vectorises) */
-                q00[c] = aenn_vsel(k == 0, d, 0.0f);
-                q01[c] = aenn_vsel(k == 1, d, 0.0f);
-                q10[c] = aenn_vsel(k == (int32_t)W, d, 0.0f);
-                q11[c] = aenn_vsel(k == (int32_t)W + 1, d, 0.0f);
-            }
-            for (int64_t c = 0; c < C; c++) {
-                int32_t k = a[c] - i00;
-                bad |= (k != 0) & (k != 1) & (k != (int32_t)W) & (k != (int32_t)W + 1);
-            }
-        }
-        /* cells no window covers: the right columns, and the bottom rows of the sample */
-        for (int64_t w = 2 * g->OW; w < W; w++)
-            for (int64_t c = 0; c < C; c++) d0[w * C + c] = d1[w * C + c] = 0.0f;
-        if (oh == g->OH - 1)
-            memset(d0 + 2 * W * C, 0, (size_t)((g->H - 2 * g->OH) * W * C) * sizeof(float));
-    }
-    if (bad) atomic_store(&ctx->bad, 1);
-}
-
 /* dout (B, OH, OW, C), argmax from forward -> dinp (B, H, W, C): each dout goes to its window's
  * maximum (overlapping windows add up). */
 void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                              const aenn_pool_geom *g) {
     maxpool_bwd_ctx ctx = {dinp, dout, argmax, g};
-    if (pool2x2_applies(g)) {
-        maxpool2x2_bwd_ctx c2 = {ctx, 0};
-        aenn_parallel_for(g->B * g->OH, 1 + 4096 / (g->OW * g->C + 1), maxpool2x2_backward_rows,
-                          &c2);
-        if (!atomic_load(&c2.bad)) return;
-    }
+    /* (a 2x2 path writing each cell once measured no faster than memset + scatter: both are
+     * bound by the memory traffic) */
     aenn_parallel_for(g->B, 1, maxpool_backward_samples, &ctx);
 }
 

@@ -63,17 +63,13 @@ static void nearest_backward_rows(void *vctx, int64_t begin, int64_t end) {
     const int64_t C = g->C, OW = g->W * g->SW;
     for (int64_t row = begin; row < end; row++) { /* row = b*H + h */
         float *dinp = ctx->out + row * g->W * C;
-        const float *dout = ctx->inp + row * g->SH * OW * C;
-        /* per element: 0, then the block's rows i ascending, columns j ascending; one pixel
-         * at a time so that its C sums stay in cache */
-        for (int64_t w = 0; w < g->W; w++) {
-            float *restrict d = dinp + w * C;
-            for (int64_t c = 0; c < C; c++) d[c] = 0.0f;
-            for (int64_t i = 0; i < g->SH; i++)
-                for (int64_t j = 0; j < g->SW; j++) {
-                    const float *restrict s = dout + (i * OW + w * g->SW + j) * C;
-                    for (int64_t c = 0; c < C; c++) d[c] += s[c];
-                }
+        memset(dinp, 0, (size_t)(g->W * C) * sizeof(float));
+        for (int64_t i = 0; i < g->SH; i++) {
+            const float *dout = ctx->inp + (row * g->SH + i) * OW * C;
+            for (int64_t w = 0; w < g->W; w++)
+                for (int64_t j = 0; j < g->SW; j++)
+                    for (int64_t c = 0; c < C; c++)
+                        dinp[w * C + c] += dout[(w * g->SW + j) * C + c];
         }
     }
 }
