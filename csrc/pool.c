@@ -8,7 +8,6 @@
 
 #include <string.h>
 
-
 /* The real rows [*lo, *hi) covered by the window starting at o*s - pad (length k, axis n). */
 static inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t n, int64_t *lo,
                           int64_t *hi) {
