@@ -12,6 +12,14 @@
  * (KH,KW,M,N) kernel and its start crop is the view's start padding.
  * The innermost loop always runs over a contiguous channel axis (n or m) so gcc vectorises it;
  * the summation order of every output depends only on the shapes, never on the thread count.
+ *
+ * Special paths (same order per output, so the same bits; aenn_conv_set_special_paths(0) turns
+ * them off for tests): one input channel (M == 1) correlates a row at a time with row_m1 (lanes
+ * over output channels, blocks of 8 pixels, no tap lists); one dy channel at stride 1 (the
+ * backward-data of a one-output-channel conv) is row_m1 with a negative tap step; one output
+ * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); and the
+ * weight gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
+ * (wgrad_m1 / wgrad_n1).
  */
 #include "conv.h"
 
@@ -87,6 +95,11 @@ typedef struct {
     void (*wgrad_n1)(float *p, const float *x, const float *dy, const int64_t *lo,
                      const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
                      int64_t M);
+    void (*row_m1)(float *out, int64_t OWn, int64_t N, const float *const *src,
+                   const float *const *wts, int64_t nu, int64_t KW, int64_t S, int64_t TD,
+                   int64_t C0, int64_t Win, const float *bias);
+    void (*transpose_row)(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
+                          int64_t Wbuf);
     int vl; /* floats per vector */
 } conv_ops;
 
@@ -122,6 +135,7 @@ typedef struct {
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define AENN_CONV_X86 1
+#include <immintrin.h>
 #if defined(__clang__)
 #pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
 #else
@@ -179,6 +193,15 @@ static const conv_ops *ops(void) {
     }
 #endif
     return &ops_generic;
+}
+
+/* 1: use the one-input/one-output-channel paths (conv.h: aenn_conv_set_special_paths). */
+static int special_paths = 1;
+
+int aenn_conv_set_special_paths(int on) {
+    int old = special_paths;
+    special_paths = on != 0;
+    return old;
 }
 
 /* Taps handed to one kernel call at most; longer lists go in segments (same bits). */
@@ -243,16 +266,10 @@ static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int6
     if (st->tag[slot] == b * v->H + ih) return dst;
     st->tag[slot] = b * v->H + ih;
     const float *x = c->x + (b * v->H + ih) * v->W * M;
-    int64_t end = v->PL + v->W < Wbuf ? v->PL + v->W : Wbuf;
-    for (int64_t m = 0; m < M; m++) {
-        float *d = dst + m * Wbuf;
-        for (int64_t j = 0; j < v->PL && j < Wbuf; j++) d[j] = 0.0f;
-        for (int64_t j = end; j < Wbuf; j++) d[j] = 0.0f;
-    }
-    for (int64_t m = 0; m < M; m++) {
-        float *d = dst + m * Wbuf;
-        for (int64_t j = v->PL; j < end; j++) d[j] = x[(j - v->PL) * M + m];
-    }
+    /* the pad columns stay zero (zeroed once in correlate_rows); columns past Wbuf are
+     * never read */
+    int64_t wd = Wbuf - v->PL < v->W ? Wbuf - v->PL : v->W;
+    if (wd > 0) c->o->transpose_row(dst, x, wd, M, v->PL, Wbuf);
     return dst;
 }
 
@@ -343,10 +360,12 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
-    if (n1_applies(v)) {
+    if (special_paths && n1_applies(v)) {
         n1_state st;
         for (int i = 0; i < 64; i++) st.tag[i] = -1;
         const int64_t Wbuf = n1_wbuf(v);
+        /* zero pad columns for every cached row (n1_row only writes the data columns) */
+        memset(st.buf, 0, (size_t)(n1_slots(v) * M * Wbuf) * sizeof(float));
         for (int64_t t = 0; t < v->KW; t++)
             for (int64_t j = 0; j < Wbuf; j++) {
                 int64_t iw = j + t * v->DW - v->PL;
@@ -362,6 +381,21 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                 correlate_row_n1(&st, c, b, oh);
                 row += 1;
             }
+        }
+        return;
+    }
+    if (special_paths && v->M == 1 && v->KH <= TAPMAX) { /* one input channel: lanes over output channels */
+        const float *src[TAPMAX], *wts[TAPMAX];
+        for (int64_t row = begin; row < end; row++) {
+            int64_t b = row / v->OH, oh = row % v->OH, nu = 0;
+            for (int64_t u = 0; u < v->KH; u++) {
+                int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                if (ih < 0 || ih >= v->H) continue;
+                src[nu] = c->x + (b * v->H + ih) * v->W;
+                wts[nu++] = c->w + u * v->KW * N;
+            }
+            c->o->row_m1(c->y + row * v->OW * N, v->OW, N, src, wts, nu, v->KW, v->SW, v->DW,
+                         -v->PL, v->W, c->bias);
         }
         return;
     }
@@ -488,6 +522,22 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
+    if (special_paths && N == 1 && v->SH == 1 && v->SW == 1 && v->KH <= TAPMAX) {
+        /* one dy channel, stride 1: dx column iw reads dy column iw + PL - t*DW through
+         * kernel column t, so this is row_m1 with a negative tap step */
+        for (int64_t row = begin; row < end; row++) {
+            int64_t b = row / v->H, ih = row % v->H, nu = 0;
+            for (int64_t u = 0; u < v->KH; u++) {
+                int64_t oh = ih + v->PT - u * v->DH;
+                if (oh < 0 || oh >= v->OH) continue;
+                xs[nu] = c->dy + (b * v->OH + oh) * v->OW;
+                ws[nu++] = c->wt + u * v->KW * M;
+            }
+            c->o->row_m1(c->dx + row * v->W * M, v->W, M, xs, ws, nu, v->KW, 1, -v->DW, v->PL,
+                         v->OW, c->bias);
+        }
+        return;
+    }
     for (int64_t row = begin; row < end;) {
         int64_t b = row / v->H, ih = row % v->H;
         /* with SH == 1, rows of the same image reading the same kernel rows form a group */
@@ -565,7 +615,7 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 int64_t ih = oh * v->SH + u * v->DH - v->PT;
                 if (ih < 0 || ih >= v->H) continue;
                 const float *xrow = c->x + (b * v->H + ih) * v->W * M;
-                if ((M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
+                if (special_paths && (M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
                     int64_t lo[8], hi[8];
                     for (int64_t t = 0; t < v->KW; t++) {
                         int64_t off = t * v->DW - v->PL;
@@ -637,8 +687,27 @@ typedef struct {
     int64_t R, N;
 } rowsum_ctx;
 
+/* Full chunks, QB at a time: row i of each of the QB chunks before row i + 1, so that the
+ * QB * N sums form independent add chains (one chunk alone is one chain of AENN_CHUNK adds per
+ * element, latency-bound); every element still adds its chunk's rows in ascending order. */
+#define ROWSUM_QB 8
+static void rowsum_full_chunks(const rowsum_ctx *c, int64_t k0) {
+    const int64_t N = c->N;
+    float *p = c->part + k0 * N; /* the QB partials are consecutive */
+    memset(p, 0, (size_t)(ROWSUM_QB * N) * sizeof(float));
+    for (int64_t i = 0; i < AENN_CHUNK; i++)
+        for (int64_t q = 0; q < ROWSUM_QB; q++) {
+            float *restrict pq = p + q * N;
+            const float *restrict d = c->d + ((k0 + q) * AENN_CHUNK + i) * N;
+            for (int64_t n = 0; n < N; n++) pq[n] += d[n];
+        }
+}
+
 static void rowsum_chunks(void *arg, int64_t begin, int64_t end) {
     const rowsum_ctx *c = arg;
+    int64_t full = c->R / AENN_CHUNK; /* chunks [0, full) have AENN_CHUNK rows */
+    for (; begin + ROWSUM_QB <= end && begin + ROWSUM_QB <= full; begin += ROWSUM_QB)
+        rowsum_full_chunks(c, begin);
     for (int64_t k = begin; k < end; k++) {
         float *p = c->part + k * c->N;
         memset(p, 0, (size_t)c->N * sizeof(float));

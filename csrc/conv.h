@@ -61,4 +61,10 @@ void aenn_conv2d_transpose_backward(float *dinp, float *dweight, float *dbias, c
                                     const float *inp, const float *weight,
                                     const aenn_conv2d_geom *g, float *scratch);
 
+/* The special paths (one input channel, one output channel: forward, backward-data and
+ * weight gradient) are on by default; 0 turns them off so that tests can check that they give
+ * the same bits as the general kernels. Returns the previous setting. Not thread-safe against
+ * running kernels. */
+int aenn_conv_set_special_paths(int on);
+
 #endif /* AENN_CONV_H */

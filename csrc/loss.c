@@ -6,6 +6,7 @@
  */
 #include "loss.h"
 
+#include "cpu.h"
 #include "mathfn.h"
 #include "mathfn_vec.h"
 
@@ -82,6 +83,9 @@ static float row_value(const float *y, const float *p, int64_t C, int kind, floa
     }
 }
 
+static void sigmoid_grad(float *restrict dp, const float *restrict y, const float *restrict p,
+                         int64_t n, float sc);
+
 /* Kinds whose gradient is elementwise (no row-wide sum): row_grad may run on many rows at once. */
 static int elementwise_grad(int kind) {
     return kind != AENN_LOSS_CCE && kind != AENN_LOSS_CCE_LOGITS;
@@ -104,7 +108,7 @@ static void row_grad(float *dp, const float *y, const float *p, int64_t C, int64
         }
         break;
     case AENN_LOSS_BCE_LOGITS:
-        for (int64_t j = 0; j < C; j++) dp[j] = (aenn_sigmoidf_v(p[j]) - y[j]) * sc;
+        sigmoid_grad(dp, y, p, C, sc);
         break;
     case AENN_LOSS_CCE: {
         /* q = p/s; g_c = -y_c/clip(q_c) (0 where clipped); dp_j = (g_j - sum_c g_c q_c) / s */
@@ -207,23 +211,64 @@ typedef struct {
 
 /* Binary cross-entropy terms for n elements, from probabilities (kind BCE:
  * -(y log q + (1-y) log(1-q)), q = clip(p)) or logits (BCE_LOGITS: max(z,0) - z y +
- * log1p(e^-|z|)): the arithmetic of row_value's cases, in loops that vectorise. */
-static void bce_terms(float *restrict t, const float *restrict y, const float *restrict p,
-                      int64_t n, int kind) {
-    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;
-    if (kind == AENN_LOSS_BCE) {
-        for (int64_t j = 0; j < n; j++) {
-            float x = p[j];
-            float q = aenn_vsel(x < eps, eps, aenn_vsel(x > hi, hi, x)); /* clampf */
-            t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));
-        }
-    } else {
-        for (int64_t j = 0; j < n; j++) {
-            float z = p[j];
-            float a = aenn_vsel(z < 0.0f, -z, z); /* absf */
-            t[j] = (aenn_vsel(z > 0.0f, z, 0.0f) - z * y[j]) + aenn_log1pf_v(aenn_expf_v(-a));
-        }
+ * log1p(e^-|z|)): the arithmetic of row_value's cases, in loops that vectorise.
+ * The bodies below are compiled three times (plain, AVX2, AVX-512 without FMA): the same IEEE
+ * float operations per element, only more elements per instruction, so every build gives the
+ * same bits (docs/determinism.md); aenn_isa() picks one. */
+#define BCE_TERMS_BODY                                                                          \
+    const float eps = AENN_LOSS_EPS, hi = 1.0f - AENN_LOSS_EPS;                                 \
+    if (kind == AENN_LOSS_BCE) {                                                                \
+        for (int64_t j = 0; j < n; j++) {                                                       \
+            float x = p[j];                                                                     \
+            float q = aenn_vsel(x < eps, eps, aenn_vsel(x > hi, hi, x)); /* clampf */           \
+            t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));            \
+        }                                                                                       \
+    } else {                                                                                    \
+        for (int64_t j = 0; j < n; j++) {                                                       \
+            float z = p[j];                                                                     \
+            float a = aenn_vsel(z < 0.0f, -z, z); /* absf */                                    \
+            t[j] = (aenn_vsel(z > 0.0f, z, 0.0f) - z * y[j]) + aenn_log1pf_v(aenn_expf_v(-a));  \
+        }                                                                                       \
     }
+/* dp = (sigmoid(z) - y) * sc: the BCE_LOGITS gradient */
+#define SIGMOID_GRAD_BODY                                                                       \
+    for (int64_t j = 0; j < n; j++) dp[j] = (aenn_sigmoidf_v(p[j]) - y[j]) * sc;
+
+#define BCE_FN_ARGS float *restrict t, const float *restrict y, const float *restrict p, int64_t n, int kind
+#define SIG_FN_ARGS float *restrict dp, const float *restrict y, const float *restrict p, int64_t n, float sc
+
+static void bce_terms_generic(BCE_FN_ARGS) { BCE_TERMS_BODY }
+static void sigmoid_grad_generic(SIG_FN_ARGS) { SIGMOID_GRAD_BODY }
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
+#define LOSS_X86 1
+__attribute__((target("avx2"))) static void bce_terms_avx2(BCE_FN_ARGS) { BCE_TERMS_BODY }
+__attribute__((target("avx2"))) static void sigmoid_grad_avx2(SIG_FN_ARGS) { SIGMOID_GRAD_BODY }
+__attribute__((target("avx2,avx512f"))) static void bce_terms_avx512(BCE_FN_ARGS) { BCE_TERMS_BODY }
+__attribute__((target("avx2,avx512f"))) static void sigmoid_grad_avx512(SIG_FN_ARGS) {
+    SIGMOID_GRAD_BODY
+}
+#endif
+
+static void bce_terms(BCE_FN_ARGS) {
+#ifdef LOSS_X86
+    switch (aenn_isa()) {
+    case AENN_ISA_AVX512: bce_terms_avx512(t, y, p, n, kind); return;
+    case AENN_ISA_AVX2: bce_terms_avx2(t, y, p, n, kind); return;
+    default: break;
+    }
+#endif
+    bce_terms_generic(t, y, p, n, kind);
+}
+
+static void sigmoid_grad(SIG_FN_ARGS) {
+#ifdef LOSS_X86
+    switch (aenn_isa()) {
+    case AENN_ISA_AVX512: sigmoid_grad_avx512(dp, y, p, n, sc); return;
+    case AENN_ISA_AVX2: sigmoid_grad_avx2(dp, y, p, n, sc); return;
+    default: break;
+    }
+#endif
+    sigmoid_grad_generic(dp, y, p, n, sc);
 }
 
 #define BCE_BLOCK 1024 /* terms computed at once (stack buffer) */

@@ -250,7 +250,16 @@ static PyObject *py_available_isas(PyObject *self, PyObject *noargs) {
     return list;
 }
 
+static PyObject *py_conv_set_special_paths(PyObject *self, PyObject *args) {
+    int on;
+    if (!PyArg_ParseTuple(args, "p:conv_set_special_paths", &on)) return NULL;
+    return PyBool_FromLong(aenn_conv_set_special_paths(on));
+}
+
 PyMethodDef aenn_methods_conv[] = {
+    {"conv_set_special_paths", py_conv_set_special_paths, METH_VARARGS,
+     "conv_set_special_paths(on) -> previous; turns the special-case fast paths on or off "
+     "(for tests: both give the same bits)"},
     {"isa", py_isa, METH_NOARGS, "isa() -> the instruction set in use: generic, avx2 or avx512"},
     {"set_isa", py_set_isa, METH_VARARGS,
      "set_isa(name) -> name; forces the instruction set of the SIMD kernels (same bits)"},

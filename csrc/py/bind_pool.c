@@ -86,7 +86,10 @@ static PyObject *py_maxpool2d_backward(PyObject *self, PyObject *args) {
     if (bind_no_overlap(fn, dinp, "dinp", arg, "argmax") < 0) return NULL;
     const int32_t *a = (const int32_t *)PyArray_DATA(arg);
     int64_t n = numel(arg), hw = g.H * g.W;
-    for (int64_t i = 0; i < n; i++)
+    /* a branch-free pass (vectorises) first; the loop below only runs to name a bad index */
+    int bad = 0;
+    for (int64_t i = 0; i < n; i++) bad |= (a[i] < 0) | ((int64_t)a[i] >= hw);
+    for (int64_t i = 0; bad && i < n; i++)
         if (a[i] < 0 || a[i] >= hw)
             return PyErr_Format(PyExc_ValueError, "%s: argmax[%lld] = %d is outside [0, %lld)", fn,
                                 (long long)i, a[i], (long long)hw);
@@ -132,7 +135,16 @@ static PyObject *py_avgpool2d_backward(PyObject *self, PyObject *args) {
     Py_RETURN_NONE;
 }
 
+static PyObject *py_pool_set_special_paths(PyObject *self, PyObject *args) {
+    int on;
+    if (!PyArg_ParseTuple(args, "p:pool_set_special_paths", &on)) return NULL;
+    return PyBool_FromLong(aenn_pool_set_special_paths(on));
+}
+
 PyMethodDef aenn_methods_pool[] = {
+    {"pool_set_special_paths", py_pool_set_special_paths, METH_VARARGS,
+     "pool_set_special_paths(on) -> previous; turns the special-case fast paths on or off "
+     "(for tests: both give the same bits)"},
     {"maxpool2d_forward", py_maxpool2d_forward, METH_VARARGS,
      "maxpool2d_forward(out, argmax, inp, kh, kw, sh, sw, pad_top, pad_left)"},
     {"maxpool2d_backward", py_maxpool2d_backward, METH_VARARGS,
