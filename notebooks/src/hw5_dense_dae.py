@@ -31,7 +31,7 @@ np.random.seed(4)
 if QUICK:
     N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 5000, 1, 2
 else:
-    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 60000, 5, 15
+    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS = 60000, 30, 30
 print("QUICK =", QUICK)
 print(f"training images: {N_TRAIN}; epochs: DAE {DAE_EPOCHS} (homework: 100), classifiers {CLF_EPOCHS} "
       "(homework: 100)")
@@ -131,8 +131,9 @@ print("last epoch: train loss", round(history.history["loss"][-1], 5), " val los
 # **Answer.** The two panels are the homework's TensorBoard curves (`epoch_loss`, `epoch_accuracy`).
 # The printed last-epoch losses compare training and validation: the training loss is computed with
 # Dropout active and BatchNormalization using batch statistics, the validation loss with the network
-# in inference mode, which is why the validation loss can sit below the training loss.
-# ("Accuracy" of a reconstruction — the fraction of pixels whose value is matched exactly — is not a
+# in inference mode, which is why the validation loss sits below the training loss here (0.0074 vs
+# 0.0083 after 30 epochs; both were still falling slowly, so the homework's 100 epochs would lower them
+# a little further). ("Accuracy" of a reconstruction — the fraction of pixels whose value is matched exactly — is not a
 # meaningful measure for a regression output; it is kept only because the homework plotted it.)
 #
 # ## T004-4 — Evaluation on uniform noise, P ∈ {0.05, 0.1, 0.2, 0.3, 0.4}
@@ -167,8 +168,11 @@ for P, r in rloss_table.items():
 
 # %% [markdown]
 # **Answer.** The table above lists the per-image R_loss for each P (the same 10 test images at every
-# level) and its mean in the last column; read down the "mean" column to see how the reconstruction
-# error changes with the noise intensity. The figures show the corresponding images.
+# level) and its mean in the last column. Up to P = 0.2 the reconstruction error hardly moves (mean
+# 0.0058, 0.0058, 0.0059): the autoencoder, trained on gaussian noise of factor 0.1, removes uniform
+# noise of that size almost completely. Beyond it the error grows (0.0069 at P = 0.3, 0.0083 at
+# P = 0.4), image by image, as the noise exceeds what the model saw in training; the figures show the
+# reconstructions losing contrast and detail at P = 0.4.
 #
 # ## T004-5/6 — Classifier on the 196-d codes vs on raw pixels
 #
@@ -223,7 +227,8 @@ plt.tight_layout(); plt.show()
 # **Answer.** The summaries give the two classifiers' parameter counts (the codes classifier is much
 # smaller because its first layer sees 196 instead of 784 inputs), and the table compares their
 # last-epoch training and validation accuracy and their test accuracy. The homework's conclusion was
-# that the codes are at least as good as raw pixels; whether that holds here is read off the
-# "test acc" column above — the codes compress each image to a quarter of its size, so equal accuracy
-# means the denoising autoencoder kept the information the classifier needs. The data set used is the
-# one printed at the top.
+# that the codes are at least as good as raw pixels, and it holds here on Fashion-MNIST: test accuracy
+# 0.8686 on the 196-d codes against 0.8653 on the 784 raw pixels (validation 0.8789 vs 0.8724), in the
+# homework's 0.87–0.88 range. The codes compress each image to a quarter of its size, so equal (here
+# slightly better) accuracy means the denoising autoencoder kept the information the classifier needs.
+# The difference, 0.3 points, is small: "as good as", not clearly better.
