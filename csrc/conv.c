@@ -80,8 +80,9 @@ typedef struct {
 
 typedef struct {
     void (*corr_block)(const corr_blk *k);
-    void (*wgrad_run)(float *p, const float *x0, int64_t xs, const float *dy0, int64_t ds,
-                      int64_t count, int64_t M, int64_t N);
+    void (*wgrad_run)(float *p, const float *const *x0s, const float *const *dy0s,
+                      const int64_t *counts, int64_t nseg, int64_t xs, int64_t ds, int64_t M,
+                      int64_t N);
     void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
                     int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
                     const int32_t *valid);
@@ -604,34 +605,17 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N, wsize = v->KH * v->KW * M * N;
     const int64_t rows = v->B * v->OH;
+    const int special = special_paths && (M == 1 || N == 1) && v->KW <= 8;
     for (int64_t k = begin; k < end; k++) {
         float *part = c->part + k * wsize;
         memset(part, 0, (size_t)wsize * sizeof(float));
         int64_t r1 = (k + 1) * AENN_CHUNK < rows ? (k + 1) * AENN_CHUNK : rows;
-        for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
-            int64_t b = row / v->OH, oh = row % v->OH;
-            const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                if (ih < 0 || ih >= v->H) continue;
-                const float *xrow = c->x + (b * v->H + ih) * v->W * M;
-                if (special_paths && (M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
-                    int64_t lo[8], hi[8];
-                    for (int64_t t = 0; t < v->KW; t++) {
-                        int64_t off = t * v->DW - v->PL;
-                        lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
-                        hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
-                        if (hi[t] > v->OW) hi[t] = v->OW;
-                        if (hi[t] < lo[t]) hi[t] = lo[t];
-                    }
-                    if (M == 1)
-                        c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW,
-                                       v->DW, v->PL, N);
-                    else
-                        c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW,
-                                       v->DW, v->PL, M);
-                    continue;
-                }
+        if (!special) {
+            /* per kernel tap, the chunk's rows as segments of one run: every element adds
+             * rows ascending, ow ascending, with its partial kept in registers throughout */
+            const float *x0s[AENN_CHUNK], *dy0s[AENN_CHUNK];
+            int64_t counts[AENN_CHUNK];
+            for (int64_t u = 0; u < v->KH; u++)
                 for (int64_t t = 0; t < v->KW; t++) {
                     /* ow with 0 <= ow*SW + t*DW - PL < W */
                     int64_t off = t * v->DW - v->PL, lo = 0, hi;
@@ -639,10 +623,43 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                     hi = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
                     if (hi > v->OW) hi = v->OW;
                     if (hi <= lo) continue;
-                    c->o->wgrad_run(part + (u * v->KW + t) * M * N,
-                                    xrow + (lo * v->SW + off) * M, v->SW * M, dy + lo * N, N,
-                                    hi - lo, M, N);
+                    int64_t nseg = 0;
+                    for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
+                        int64_t b = row / v->OH, oh = row % v->OH;
+                        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                        if (ih < 0 || ih >= v->H) continue;
+                        x0s[nseg] = c->x + ((b * v->H + ih) * v->W + lo * v->SW + off) * M;
+                        dy0s[nseg] = c->dy + (row * v->OW + lo) * N;
+                        counts[nseg++] = hi - lo;
+                    }
+                    if (nseg > 0)
+                        c->o->wgrad_run(part + (u * v->KW + t) * M * N, x0s, dy0s, counts, nseg,
+                                        v->SW * M, N, M, N);
                 }
+            continue;
+        }
+        for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
+            int64_t b = row / v->OH, oh = row % v->OH;
+            const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
+            for (int64_t u = 0; u < v->KH; u++) {
+                int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                if (ih < 0 || ih >= v->H) continue;
+                const float *xrow = c->x + (b * v->H + ih) * v->W * M;
+                /* one input or output channel: all kernel columns at once */
+                int64_t lo[8], hi[8];
+                for (int64_t t = 0; t < v->KW; t++) {
+                    int64_t off = t * v->DW - v->PL;
+                    lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
+                    hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                    if (hi[t] > v->OW) hi[t] = v->OW;
+                    if (hi[t] < lo[t]) hi[t] = lo[t];
+                }
+                if (M == 1)
+                    c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
+                                   v->PL, N);
+                else
+                    c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
+                                   v->PL, M);
             }
         }
     }
