@@ -518,11 +518,72 @@ static void gather_taps(const gather_ctx *c, corr_blk *k, int64_t b, int64_t ih,
     }
 }
 
+/* One dx channel (M == 1) at stride 1 (the forward of a one-output-channel transposed conv):
+ * pixels in lanes, as corr_n1. dx column iw reads dy column iw + PL - t*DW through kernel
+ * column t, so the dy rows are cached transposed with LP zero columns on the left and
+ * corr_n1 runs with tap step -DW from column PL + LP; per dx element: bias, then u, t, n
+ * ascending over the taps inside dy (others masked), exactly gather_taps's order. */
+static int64_t g1_lp(const view_t *v) {
+    int64_t lp = (v->KW - 1) * v->DW - v->PL;
+    return lp > 0 ? lp : 0;
+}
+static int64_t g1_wbuf(const view_t *v) {
+    int64_t nvec = (v->W + N1_VLMAX - 1) / N1_VLMAX;
+    return nvec * N1_VLMAX + (v->PL > 0 ? v->PL : 0) + g1_lp(v);
+}
+static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 2; }
+
+static int g1_applies(const view_t *v) {
+    return v->M == 1 && v->N > 1 && v->SH == 1 && v->SW == 1 && v->PL >= 0 &&
+           v->KH <= TAPMAX && g1_slots(v) <= 64 &&
+           g1_slots(v) * v->N * g1_wbuf(v) <= N1_BUF && v->KW * g1_wbuf(v) <= N1_BUF;
+}
+
+static void gather_rows_m1(const gather_ctx *c, int64_t begin, int64_t end) {
+    const view_t *v = c->v;
+    const int64_t N = v->N, Wbuf = g1_wbuf(v), LP = g1_lp(v), slots = g1_slots(v);
+    n1_state st;
+    for (int i = 0; i < 64; i++) st.tag[i] = -1;
+    memset(st.buf, 0, (size_t)(slots * N * Wbuf) * sizeof(float));
+    for (int64_t t = 0; t < v->KW; t++)
+        for (int64_t j = 0; j < Wbuf; j++) {
+            int64_t ow = j + v->PL - t * v->DW;
+            st.valid[t * Wbuf + j] = (j >= v->W || (ow >= 0 && ow < v->OW)) ? -1 : 0;
+        }
+    const float *rows[TAPMAX], *wr[TAPMAX];
+    float bias = c->bias ? c->bias[0] : 0.0f;
+    int64_t vl = c->o->vl, nvec = (v->W + vl - 1) / vl;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t b = row / v->H, ih = row % v->H, nu = 0;
+        for (int64_t u = 0; u < v->KH; u++) {
+            int64_t oh = ih + v->PT - u * v->DH;
+            if (oh < 0 || oh >= v->OH) continue;
+            int64_t slot = oh % slots;
+            float *dst = st.buf + slot * N * Wbuf;
+            if (st.tag[slot] != b * v->OH + oh) {
+                st.tag[slot] = b * v->OH + oh;
+                int64_t wd = Wbuf - LP < v->OW ? Wbuf - LP : v->OW;
+                if (wd > 0)
+                    c->o->transpose_row(dst, c->dy + (b * v->OH + oh) * v->OW * N, wd, N, LP,
+                                        Wbuf);
+            }
+            rows[nu] = dst + v->PL + LP;
+            wr[nu++] = c->wt + u * v->KW * N;
+        }
+        c->o->corr_n1(st.tmp, nvec, rows, nu, N, Wbuf, v->KW, -v->DW, wr, bias, st.valid);
+        memcpy(c->dx + row * v->W, st.tmp, (size_t)v->W * sizeof(float));
+    }
+}
+
 static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const gather_ctx *c = arg;
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
+    if (special_paths && g1_applies(v)) {
+        gather_rows_m1(c, begin, end);
+        return;
+    }
     if (special_paths && N == 1 && v->SH == 1 && v->SW == 1 && v->KH <= TAPMAX) {
         /* one dy channel, stride 1: dx column iw reads dy column iw + PL - t*DW through
          * kernel column t, so this is row_m1 with a negative tap step */
