@@ -17,9 +17,14 @@
  * them off for tests): one input channel (M == 1) correlates a row at a time with row_m1 (lanes
  * over output channels, blocks of 8 pixels, no tap lists); one dy channel at stride 1 (the
  * backward-data of a one-output-channel conv) is row_m1 with a negative tap step; one output
- * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); and the
- * weight gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
+ * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); one dx
+ * channel (M == 1) at stride 1, the forward of a one-output-channel transposed conv, is
+ * corr_n1 with a negative tap step on transposed dy rows (gather_rows_m1); and the weight
+ * gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
  * (wgrad_m1 / wgrad_n1).
+ * Tiling (never changes an output's operations): correlate/gather runs of pixels and wgrad
+ * runs of input channels are split into near-equal register tiles of every size up to the
+ * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
  */
 #include "conv.h"
 
