@@ -17,9 +17,14 @@
  * them off for tests): one input channel (M == 1) correlates a row at a time with row_m1 (lanes
  * over output channels, blocks of 8 pixels, no tap lists); one dy channel at stride 1 (the
  * backward-data of a one-output-channel conv) is row_m1 with a negative tap step; one output
- * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); and the
- * weight gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
+ * channel (N == 1) forward puts pixels in lanes on transposed input rows (corr_n1); one dx
+ * channel (M == 1) at stride 1, the forward of a one-output-channel transposed conv, is
+ * corr_n1 with a negative tap step on transposed dy rows (gather_rows_m1); and the weight
+ * gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
  * (wgrad_m1 / wgrad_n1).
+ * Tiling (never changes an output's operations): correlate/gather runs of pixels and wgrad
+ * runs of input channels are split into near-equal register tiles of every size up to the
+ * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
  */
 #include "conv.h"
 
@@ -80,8 +85,9 @@ typedef struct {
 
 typedef struct {
     void (*corr_block)(const corr_blk *k);
-    void (*wgrad_run)(float *p, const float *x0, int64_t xs, const float *dy0, int64_t ds,
-                      int64_t count, int64_t M, int64_t N);
+    void (*wgrad_run)(float *p, const float *const *x0s, const float *const *dy0s,
+                      const int64_t *counts, int64_t nseg, int64_t xs, int64_t ds, int64_t M,
+                      int64_t N);
     void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
                     int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
                     const int32_t *valid);
@@ -517,11 +523,72 @@ static void gather_taps(const gather_ctx *c, corr_blk *k, int64_t b, int64_t ih,
     }
 }
 
+/* One dx channel (M == 1) at stride 1 (the forward of a one-output-channel transposed conv):
+ * pixels in lanes, as corr_n1. dx column iw reads dy column iw + PL - t*DW through kernel
+ * column t, so the dy rows are cached transposed with LP zero columns on the left and
+ * corr_n1 runs with tap step -DW from column PL + LP; per dx element: bias, then u, t, n
+ * ascending over the taps inside dy (others masked), exactly gather_taps's order. */
+static int64_t g1_lp(const view_t *v) {
+    int64_t lp = (v->KW - 1) * v->DW - v->PL;
+    return lp > 0 ? lp : 0;
+}
+static int64_t g1_wbuf(const view_t *v) {
+    int64_t nvec = (v->W + N1_VLMAX - 1) / N1_VLMAX;
+    return nvec * N1_VLMAX + (v->PL > 0 ? v->PL : 0) + g1_lp(v);
+}
+static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 2; }
+
+static int g1_applies(const view_t *v) {
+    return v->M == 1 && v->N > 1 && v->SH == 1 && v->SW == 1 && v->PL >= 0 &&
+           v->KH <= TAPMAX && g1_slots(v) <= 64 &&
+           g1_slots(v) * v->N * g1_wbuf(v) <= N1_BUF && v->KW * g1_wbuf(v) <= N1_BUF;
+}
+
+static void gather_rows_m1(const gather_ctx *c, int64_t begin, int64_t end) {
+    const view_t *v = c->v;
+    const int64_t N = v->N, Wbuf = g1_wbuf(v), LP = g1_lp(v), slots = g1_slots(v);
+    n1_state st;
+    for (int i = 0; i < 64; i++) st.tag[i] = -1;
+    memset(st.buf, 0, (size_t)(slots * N * Wbuf) * sizeof(float));
+    for (int64_t t = 0; t < v->KW; t++)
+        for (int64_t j = 0; j < Wbuf; j++) {
+            int64_t ow = j + v->PL - t * v->DW;
+            st.valid[t * Wbuf + j] = (j >= v->W || (ow >= 0 && ow < v->OW)) ? -1 : 0;
+        }
+    const float *rows[TAPMAX], *wr[TAPMAX];
+    float bias = c->bias ? c->bias[0] : 0.0f;
+    int64_t vl = c->o->vl, nvec = (v->W + vl - 1) / vl;
+    for (int64_t row = begin; row < end; row++) {
+        int64_t b = row / v->H, ih = row % v->H, nu = 0;
+        for (int64_t u = 0; u < v->KH; u++) {
+            int64_t oh = ih + v->PT - u * v->DH;
+            if (oh < 0 || oh >= v->OH) continue;
+            int64_t slot = oh % slots;
+            float *dst = st.buf + slot * N * Wbuf;
+            if (st.tag[slot] != b * v->OH + oh) {
+                st.tag[slot] = b * v->OH + oh;
+                int64_t wd = Wbuf - LP < v->OW ? Wbuf - LP : v->OW;
+                if (wd > 0)
+                    c->o->transpose_row(dst, c->dy + (b * v->OH + oh) * v->OW * N, wd, N, LP,
+                                        Wbuf);
+            }
+            rows[nu] = dst + v->PL + LP;
+            wr[nu++] = c->wt + u * v->KW * N;
+        }
+        c->o->corr_n1(st.tmp, nvec, rows, nu, N, Wbuf, v->KW, -v->DW, wr, bias, st.valid);
+        memcpy(c->dx + row * v->W, st.tmp, (size_t)v->W * sizeof(float));
+    }
+}
+
 static void gather_rows(void *arg, int64_t begin, int64_t end) {
     const gather_ctx *c = arg;
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N;
     const float *xs[TAPMAX], *ws[TAPMAX];
+    if (special_paths && g1_applies(v)) {
+        gather_rows_m1(c, begin, end);
+        return;
+    }
     if (special_paths && N == 1 && v->SH == 1 && v->SW == 1 && v->KH <= TAPMAX) {
         /* one dy channel, stride 1: dx column iw reads dy column iw + PL - t*DW through
          * kernel column t, so this is row_m1 with a negative tap step */
@@ -604,34 +671,17 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
     const view_t *v = c->v;
     const int64_t M = v->M, N = v->N, wsize = v->KH * v->KW * M * N;
     const int64_t rows = v->B * v->OH;
+    const int special = special_paths && (M == 1 || N == 1) && v->KW <= 8;
     for (int64_t k = begin; k < end; k++) {
         float *part = c->part + k * wsize;
         memset(part, 0, (size_t)wsize * sizeof(float));
         int64_t r1 = (k + 1) * AENN_CHUNK < rows ? (k + 1) * AENN_CHUNK : rows;
-        for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
-            int64_t b = row / v->OH, oh = row % v->OH;
-            const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                if (ih < 0 || ih >= v->H) continue;
-                const float *xrow = c->x + (b * v->H + ih) * v->W * M;
-                if (special_paths && (M == 1 || N == 1) && v->KW <= 8) { /* all kernel columns at once */
-                    int64_t lo[8], hi[8];
-                    for (int64_t t = 0; t < v->KW; t++) {
-                        int64_t off = t * v->DW - v->PL;
-                        lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
-                        hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
-                        if (hi[t] > v->OW) hi[t] = v->OW;
-                        if (hi[t] < lo[t]) hi[t] = lo[t];
-                    }
-                    if (M == 1)
-                        c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW,
-                                       v->DW, v->PL, N);
-                    else
-                        c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW,
-                                       v->DW, v->PL, M);
-                    continue;
-                }
+        if (!special) {
+            /* per kernel tap, the chunk's rows as segments of one run: every element adds
+             * rows ascending, ow ascending, with its partial kept in registers throughout */
+            const float *x0s[AENN_CHUNK], *dy0s[AENN_CHUNK];
+            int64_t counts[AENN_CHUNK];
+            for (int64_t u = 0; u < v->KH; u++)
                 for (int64_t t = 0; t < v->KW; t++) {
                     /* ow with 0 <= ow*SW + t*DW - PL < W */
                     int64_t off = t * v->DW - v->PL, lo = 0, hi;
@@ -639,10 +689,43 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                     hi = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
                     if (hi > v->OW) hi = v->OW;
                     if (hi <= lo) continue;
-                    c->o->wgrad_run(part + (u * v->KW + t) * M * N,
-                                    xrow + (lo * v->SW + off) * M, v->SW * M, dy + lo * N, N,
-                                    hi - lo, M, N);
+                    int64_t nseg = 0;
+                    for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
+                        int64_t b = row / v->OH, oh = row % v->OH;
+                        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                        if (ih < 0 || ih >= v->H) continue;
+                        x0s[nseg] = c->x + ((b * v->H + ih) * v->W + lo * v->SW + off) * M;
+                        dy0s[nseg] = c->dy + (row * v->OW + lo) * N;
+                        counts[nseg++] = hi - lo;
+                    }
+                    if (nseg > 0)
+                        c->o->wgrad_run(part + (u * v->KW + t) * M * N, x0s, dy0s, counts, nseg,
+                                        v->SW * M, N, M, N);
                 }
+            continue;
+        }
+        for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
+            int64_t b = row / v->OH, oh = row % v->OH;
+            const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
+            for (int64_t u = 0; u < v->KH; u++) {
+                int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                if (ih < 0 || ih >= v->H) continue;
+                const float *xrow = c->x + (b * v->H + ih) * v->W * M;
+                /* one input or output channel: all kernel columns at once */
+                int64_t lo[8], hi[8];
+                for (int64_t t = 0; t < v->KW; t++) {
+                    int64_t off = t * v->DW - v->PL;
+                    lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
+                    hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                    if (hi[t] > v->OW) hi[t] = v->OW;
+                    if (hi[t] < lo[t]) hi[t] = lo[t];
+                }
+                if (M == 1)
+                    c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
+                                   v->PL, N);
+                else
+                    c->o->wgrad_n1(part + u * v->KW * M, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
+                                   v->PL, M);
             }
         }
     }

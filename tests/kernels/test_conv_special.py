@@ -68,6 +68,38 @@ def _transpose_cases():
 T_CASES = _transpose_cases()
 
 
+def _brief_cases(transpose):
+    """Channel counts {1, 3, 16, 17, 32, 64} in and out (the many-channel tiles split runs of
+    pixels / channels into near-equal tiles; one dx channel at stride 1 is the pixel-lane
+    gather), odd sizes, valid / same, strides 1..2, batch 1..2."""
+    out = []
+    rng = np.random.default_rng(11 if transpose else 12)
+    chans = [1, 3, 16, 17, 32, 64]
+    for c in chans:
+        for oc in chans:
+            h, w = (int(v) for v in rng.choice([5, 7, 13, 14], 2))
+            s = int(rng.choice([1, 2])) if (c, oc) != (32, 1) else 1
+            d = 2 if (c + oc) % 7 == 0 else 1
+            padding = ("valid", "same")[(c + oc) % 2]
+            b = 1 + (c * oc) % 2
+            if transpose:
+                oh = shapes.deconv_output_length(h, 3, s, padding, None, d)
+                ow = shapes.deconv_output_length(w, 3, s, padding, None, d)
+                ct, _ = shapes.deconv_crop(h, 3, s, oh, d)
+                cl, _ = shapes.deconv_crop(w, 3, s, ow, d)
+                out.append(dict(b=b, h=h, w=w, c=c, oc=oc, kh=3, kw=3, oh=oh, ow=ow,
+                                geom=(s, s, d, d, int(ct), int(cl))))
+            else:
+                pads = shapes.conv_padding(h, 3, s, padding, d) + shapes.conv_padding(w, 3, s, padding, d)
+                out.append(dict(b=b, h=h, w=w, c=c, oc=oc, kh=3, kw=3,
+                                geom=(s, s, d, d) + tuple(int(p) for p in pads)))
+    return out
+
+
+B_CASES = _brief_cases(False)
+BT_CASES = _brief_cases(True)
+
+
 def _conv_all(case):
     x, w, b = tc._arrays(case, False, seed=5)
     out = tc.c_conv_forward(x, w, b, case["geom"])
@@ -104,8 +136,9 @@ def _assert_same_bits(got, want, what):
         assert g.tobytes() == r.tobytes(), f"{what}: output {i} differs from the general path"
 
 
-@pytest.mark.parametrize("fn,cases", [(_conv_all, CASES), (_transpose_all, T_CASES)],
-                         ids=["conv", "transpose"])
+@pytest.mark.parametrize("fn,cases", [(_conv_all, CASES), (_transpose_all, T_CASES),
+                                      (_conv_all, B_CASES), (_transpose_all, BT_CASES)],
+                         ids=["conv", "transpose", "conv-channels", "transpose-channels"])
 def test_special_paths_same_bits_as_general(restore, fn, cases):
     for case in cases:
         want = _general(fn, case)
