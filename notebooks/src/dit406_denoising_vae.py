@@ -7,9 +7,8 @@
 # code with `import aenn as keras`.
 #
 # **Run setting.** `AENN_QUICK=1` selects a reduced setting (subsets, one epoch) used by the tests; the
-# next cell prints the setting that produced this notebook. The full setting also trains fewer epochs
-# than the assignment (32 for the autoencoder) to keep the notebook to a few minutes on a 2-core CPU;
-# the printed loss curves show how far training got.
+# next cell prints the setting that produced this notebook: all 60,000 training images, the
+# assignment's 32 epochs for the autoencoder, 10 for the classifier and 30 for the VAE.
 
 # %%
 import os
@@ -30,7 +29,7 @@ np.random.seed(7)
 if QUICK:
     N_TRAIN, DAE_EPOCHS, CLF_EPOCHS, VAE_EPOCHS = 6000, 1, 1, 1
 else:
-    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS, VAE_EPOCHS = 60000, 10, 5, 10
+    N_TRAIN, DAE_EPOCHS, CLF_EPOCHS, VAE_EPOCHS = 60000, 32, 10, 30
 print("QUICK =", QUICK)
 print(f"training images: {N_TRAIN}; epochs: DAE {DAE_EPOCHS} (assignment: 32), classifier {CLF_EPOCHS}, "
       f"VAE {VAE_EPOCHS}")
@@ -175,7 +174,9 @@ plt.tight_layout(); plt.show()
 # %% [markdown]
 # **Answer.** The table and plot above give both curves. Where the "denoised" column is above the
 # "noisy" column, putting the denoising autoencoder in front of the classifier recovers accuracy that
-# the noise destroyed. At level 0 the denoised column is below the noisy one: the autoencoder's
+# the noise destroyed: from level 0.1 up to 0.7 the denoised images are classified far better
+# (0.79 → 0.94 at level 0.1, 0.24 → 0.90 at the training level 0.4, 0.11 → 0.51 at 0.7).
+# At level 0 the denoised column is below the noisy one (0.940 vs 0.975): the autoencoder's
 # reconstruction loses some detail of clean images (it was trained on noisy inputs, so clean images
 # are outside its training distribution) — compare the first row.
 # At the highest levels both curves fall, because the digit is no longer recoverable.
@@ -258,5 +259,8 @@ plt.tight_layout(); plt.show()
 # occupying different regions. The 8×8 sheet decodes random draws from the prior, and the grid decodes
 # a regular sweep of the latent plane. The classifier's printed predictions for the 64 generated
 # images tell how many distinct digit classes the samples cover, and its mean confidence on them,
-# compared with real digits, indicates how digit-like they are. With only two latent dimensions some
-# regions between classes decode to blends of two digits.
+# compared with real digits, indicates how digit-like they are. Here the 64 samples are assigned to all
+# ten classes (unevenly: 21 eights, 1 one), with a mean confidence of 0.86 against 0.978 on real test
+# digits — most samples look like digits, some are ambiguous. The latent means have std 1.33 and 1.22,
+# somewhat wider than the N(0, I) prior. With only two latent dimensions some regions between classes
+# decode to blends of two digits, which is where the low-confidence samples come from.
