@@ -1,0 +1,83 @@
+/* peak_fp32.c -- the FP32 arithmetic limit of this CPU, measured, for benchmarks/README.md.
+ *
+ * Runs T threads (argv[1], default 1), each a loop of 24 independent AVX-512 dependency chains,
+ * in two variants:
+ *   fma:     acc = fma(acc, b, c)                     (2 FLOP per lane per instruction)
+ *   mul+add: m = m * b; a = a + c  on separate chains (1 FLOP per lane per instruction)
+ * and prints GFLOP/s per variant, summed over threads. aenn's kernels never use FMA
+ * (docs/determinism.md), so the mul+add figure is their ceiling; on AMD Zen 4 both are equal
+ * (its two ADD pipes are separate from the two MUL/FMA pipes).
+ *
+ *   cc -O2 -mavx512f -mfma -pthread benchmarks/peak_fp32.c -o /tmp/peak_fp32 && /tmp/peak_fp32 2
+ */
+#include <immintrin.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#define ROUNDS 20000000L /* iterations of the 12-instruction body */
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + 1e-9 * t.tv_nsec;
+}
+
+static float sink[64];
+#define KEEP(v) __asm__ volatile("" : "+v"(v))
+
+/* Twelve named accumulators (not an array) so they stay in registers. */
+#define FOR12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
+#define FOR6(X) X(0) X(1) X(2) X(3) X(4) X(5)
+
+static void *run_fma(void *arg) {
+    __m512 b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
+#define DECL(i) __m512 acc##i = _mm512_set1_ps((float)i);
+#define STEP(i) acc##i = _mm512_fmadd_ps(acc##i, b, c); KEEP(acc##i);
+#define SUM(i) s += _mm512_reduce_add_ps(acc##i);
+    FOR12(DECL)
+    for (long r = 0; r < ROUNDS; r++) { FOR12(STEP) }
+    float s = 0;
+    FOR12(SUM)
+#undef DECL
+#undef STEP
+#undef SUM
+    sink[(long)arg] = s;
+    return NULL;
+}
+
+static void *run_muladd(void *arg) {
+    __m512 b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
+#define DECL(i) __m512 m##i = _mm512_set1_ps((float)i), a##i = m##i;
+#define STEP(i) m##i = _mm512_mul_ps(m##i, b); a##i = _mm512_add_ps(a##i, c); KEEP(m##i); KEEP(a##i);
+#define SUM(i) s += _mm512_reduce_add_ps(m##i) + _mm512_reduce_add_ps(a##i);
+    FOR6(DECL)
+    for (long r = 0; r < ROUNDS; r++) { FOR6(STEP) }
+    float s = 0;
+    FOR6(SUM)
+#undef DECL
+#undef STEP
+#undef SUM
+    sink[(long)arg] = s;
+    return NULL;
+}
+
+/* GFLOP/s of `fn` on `threads` threads; flop_per_round counts all lanes of one body. */
+static double measure(void *(*fn)(void *), int threads, double flop_per_round) {
+    pthread_t tid[64];
+    double t = now();
+    for (long i = 0; i < threads; i++) pthread_create(&tid[i], NULL, fn, (void *)i);
+    for (int i = 0; i < threads; i++) pthread_join(tid[i], NULL);
+    t = now() - t;
+    return threads * (double)ROUNDS * flop_per_round / t / 1e9;
+}
+
+int main(int argc, char **argv) {
+    int threads = argc > 1 ? atoi(argv[1]) : 1;
+    if (threads < 1 || threads > 64) threads = 1;
+    /* fma body: 12 instructions x 16 lanes x 2 FLOP; mul+add body: 12 instructions x 16 lanes */
+    printf("threads %d  fma %.1f GFLOP/s  mul+add %.1f GFLOP/s\n", threads,
+           measure(run_fma, threads, 12 * 16 * 2), measure(run_muladd, threads, 12 * 16));
+    return 0;
+}
