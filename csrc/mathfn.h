@@ -143,8 +143,11 @@ static inline float aenn_erff(float x) {
 }
 
 /* sin and cos of 2*pi*v for v in [0, 1): the reduction is done on v (exact in float), so the
- * polynomial argument stays in [-pi/4, pi/4]. Used by the Box-Muller transform. */
-static inline void aenn_sincos_2pi(float v, float *s, float *c) {
+ * polynomial argument stays in [-pi/4, pi/4]. Used by the Box-Muller transform.
+ * aenn_sincos_2pi_quarter gives the polynomials' (sin, cos) of the remainder and returns the
+ * quarter turn k (0..3); aenn_sincos_2pi picks and negates them with a switch, its branch-free
+ * twin aenn_sincos_2pi_v (mathfn_vec.h) with selects -- the same bits. */
+static inline int aenn_sincos_2pi_quarter(float v, float *sn, float *cs) {
     float q = (float)(int32_t)(v * 4.0f + 0.5f); /* nearest quarter turn, 0..4 */
     float x = (v - q * 0.25f) * 6.28318530717958648f;
     float z = x * x;
@@ -152,13 +155,18 @@ static inline void aenn_sincos_2pi(float v, float *s, float *c) {
     sp = sp * z - 1.0f / 5040.0f;
     sp = sp * z + 1.0f / 120.0f;
     sp = sp * z - 1.0f / 6.0f;
-    float sn = x + x * z * sp;
+    *sn = x + x * z * sp;
     float cp = 1.0f / 40320.0f;
     cp = cp * z - 1.0f / 720.0f;
     cp = cp * z + 1.0f / 24.0f;
     cp = cp * z - 0.5f;
-    float cs = 1.0f + z * cp;
-    switch ((int32_t)q & 3) {
+    *cs = 1.0f + z * cp;
+    return (int32_t)q & 3;
+}
+
+static inline void aenn_sincos_2pi(float v, float *s, float *c) {
+    float sn, cs;
+    switch (aenn_sincos_2pi_quarter(v, &sn, &cs)) {
     case 0: *s = sn; *c = cs; break;
     case 1: *s = cs; *c = -sn; break;
     case 2: *s = -sn; *c = -cs; break;

@@ -88,4 +88,14 @@ static inline float aenn_sigmoidf_v(float x) {
     return aenn_vsel(pos, a, b);
 }
 
+/* aenn_sincos_2pi with the quarter-turn switch written as selects (same bits). */
+static inline void aenn_sincos_2pi_v(float v, float *s, float *c) {
+    float sn, cs;
+    int k = aenn_sincos_2pi_quarter(v, &sn, &cs);
+    /* quarter k: (s, c) = (sn, cs), (cs, -sn), (-sn, -cs), (-cs, sn) */
+    float s1 = aenn_vsel(k & 1, cs, sn), c1 = aenn_vsel(k & 1, sn, cs);
+    *s = aenn_vsel((k >> 1) & 1, -s1, s1);
+    *c = aenn_vsel(((k + 1) >> 1) & 1, -c1, c1);
+}
+
 #endif /* AENN_MATHFN_VEC_H */

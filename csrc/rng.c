@@ -167,36 +167,12 @@ static philox_lanes_fn philox_lanes_for_isa(void) {
 static AENN_ALWAYS_INLINE float u01(uint32_t x) { return (float)(int32_t)(x >> 8) * 0x1p-24f; }
 static AENN_ALWAYS_INLINE float u01_open0(uint32_t x) { return (float)(int32_t)((x >> 8) + 1u) * 0x1p-24f; }
 
-/* sin and cos of 2 pi v: aenn_sincos_2pi (mathfn.h) with its switch on the quarter turn
- * written as selects, so lane loops vectorise. The same operations give the same bits:
- * the polynomials are identical, and the switch only picks and negates. */
-static AENN_ALWAYS_INLINE void sincos_2pi_sel(float v, float *s, float *c) {
-    float q = (float)(int32_t)(v * 4.0f + 0.5f);
-    float x = (v - q * 0.25f) * 6.28318530717958648f;
-    float z = x * x;
-    float sp = 1.0f / 362880.0f;
-    sp = sp * z - 1.0f / 5040.0f;
-    sp = sp * z + 1.0f / 120.0f;
-    sp = sp * z - 1.0f / 6.0f;
-    float sn = x + x * z * sp;
-    float cp = 1.0f / 40320.0f;
-    cp = cp * z - 1.0f / 720.0f;
-    cp = cp * z + 1.0f / 24.0f;
-    cp = cp * z - 0.5f;
-    float cs = 1.0f + z * cp;
-    int32_t k = (int32_t)q & 3;
-    /* quarter k: (s, c) = (sn, cs), (cs, -sn), (-sn, -cs), (-cs, sn) */
-    float s1 = aenn_vsel(k & 1, cs, sn), c1 = aenn_vsel(k & 1, sn, cs);
-    *s = aenn_vsel((k >> 1) & 1, -s1, s1);
-    *c = aenn_vsel(((k + 1) >> 1) & 1, -c1, c1);
-}
-
 /* Box-Muller on a pair of words: z0 = r cos(2 pi u2), z1 = r sin(2 pi u2). aenn_logf_v is
  * aenn_logf without branches (same bits); its argument is in [2^-24, 1]. */
 static AENN_ALWAYS_INLINE void box_muller(uint32_t x0, uint32_t x1, float *z0, float *z1) {
     float r = aenn_sqrtf_exact(-2.0f * aenn_logf_v(u01_open0(x0)));
     float s, c;
-    sincos_2pi_sel(u01(x1), &s, &c);
+    aenn_sincos_2pi_v(u01(x1), &s, &c);
     *z0 = r * c;
     *z1 = r * s;
 }
