@@ -2,11 +2,16 @@
 
 * `ToyDense`: a tiny NumPy dense layer (linear / relu / tanh / sigmoid / softmax) following the
   Layer contract, so the engine is tested independently of the C layers.
+* `restore_core`: a fixture that puts back the C core's ISA, thread count and special-path
+  switches after a test that changes them.
 """
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
+
+from aenn import _core
 
 # ----- a tiny NumPy layer ---------------------------------------------------------------------
 from aenn.layers.layer import Layer
@@ -123,3 +128,17 @@ class ToyScaleLoss(Layer):
         config = super().get_config()
         config["factor"] = self.factor
         return config
+
+
+# ----- the C core's global switches, restored after a test ------------------------------------
+
+@pytest.fixture
+def restore_core():
+    """Puts back the ISA, the thread count and the special-path switches a test may change."""
+    isa, threads = _core.isa(), _core.get_num_threads()
+    yield
+    _core.set_isa(isa)
+    _core.set_num_threads(threads)
+    _core.gemm_set_simd(True)
+    _core.conv_set_special_paths(True)
+    _core.pool_set_special_paths(True)

@@ -11,14 +11,7 @@ import aenn._core as core
 from aenn import backend, config, naming
 
 
-@pytest.fixture
-def restore_threads():
-    n = core.get_num_threads()
-    yield
-    core.set_num_threads(n)
-
-
-def test_set_get_num_threads(restore_threads):
+def test_set_get_num_threads(restore_core):
     assert config.set_num_threads(1) == 1
     assert config.get_num_threads() == 1
     assert config.set_num_threads(np.int64(2)) == 2

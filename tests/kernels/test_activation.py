@@ -126,14 +126,7 @@ def test_softmax_large_logits_are_stable():
     np.testing.assert_array_equal(out, [[1.0, 0.0, 0.0]])
 
 
-@pytest.fixture
-def restore_threads():
-    n = _core.get_num_threads()
-    yield
-    _core.set_num_threads(n)
-
-
-def test_threads_bitwise(restore_threads):
+def test_threads_bitwise(restore_core):
     rng = np.random.default_rng(7)
     x = rng.uniform(-5, 5, (40001,)).astype(np.float32)
     dy = rng.normal(size=x.shape).astype(np.float32)

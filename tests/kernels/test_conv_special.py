@@ -112,15 +112,6 @@ def _transpose_all(case):
     return [out, *tc.c_transpose_backward(np.cos(out), x, w, case["geom"])]
 
 
-@pytest.fixture
-def restore():
-    isa, threads = _core.isa(), _core.get_num_threads()
-    yield
-    _core.conv_set_special_paths(True)
-    _core.set_isa(isa)
-    _core.set_num_threads(threads)
-
-
 def _general(fn, case):
     _core.set_isa("generic")
     _core.set_num_threads(1)
@@ -139,7 +130,7 @@ def _assert_same_bits(got, want, what):
 @pytest.mark.parametrize("fn,cases", [(_conv_all, CASES), (_transpose_all, T_CASES),
                                       (_conv_all, B_CASES), (_transpose_all, BT_CASES)],
                          ids=["conv", "transpose", "conv-channels", "transpose-channels"])
-def test_special_paths_same_bits_as_general(restore, fn, cases):
+def test_special_paths_same_bits_as_general(restore_core, fn, cases):
     for case in cases:
         want = _general(fn, case)
         for isa in ISAS:
@@ -165,7 +156,7 @@ def test_special_paths_match_reference(case):
     tc._close(db, r_db)
 
 
-def test_first_layer_backward_without_dinp_same_bits(restore):
+def test_first_layer_backward_without_dinp_same_bits(restore_core):
     """The engine asks a first layer for no dinp: dweight and dbias are unchanged by that."""
     case = DENOISER[0]
     x, w, b = tc._arrays(case, False, seed=2)
@@ -194,7 +185,7 @@ def _chunked_bias_sum(d, chunk=64):
 
 @pytest.mark.parametrize("b,h,w,oc", [(1, 1, 1, 1), (1, 8, 64, 3), (2, 7, 9, 16), (3, 28, 28, 1),
                                       (1, 17, 64, 17), (5, 28, 28, 16), (2, 11, 64, 2)])
-def test_bias_gradient_chunk_order_bits(restore, b, h, w, oc):
+def test_bias_gradient_chunk_order_bits(restore_core, b, h, w, oc):
     case = dict(b=b, h=h, w=w, c=2, oc=oc, kh=1, kw=1, geom=(1, 1, 1, 1, 0, 0, 0, 0))
     x, wt, _ = tc._arrays(case, False, seed=1)
     rng = np.random.default_rng(h * w + oc)

@@ -32,14 +32,6 @@ def _data(rng, shape, special=True):
     return x
 
 
-@pytest.fixture
-def restore_isa():
-    old, threads = _core.isa(), _core.get_num_threads()
-    yield
-    _core.set_isa(old)
-    _core.set_num_threads(threads)
-
-
 def _activations():
     """{key: array}: every activation kind forward and backward, and the parametrised ReLU."""
     out = {}
@@ -154,7 +146,7 @@ CASES = [
 
 
 @pytest.mark.parametrize("name,fn,args,exact", CASES, ids=[c[0] for c in CASES])
-def test_every_isa_and_thread_count_matches_generic(restore_isa, name, fn, args, exact):
+def test_every_isa_and_thread_count_matches_generic(restore_core, name, fn, args, exact):
     ref = _run("generic", 1, fn, *args)
     for isa in ISAS:
         for threads in (1, 2):
@@ -172,7 +164,7 @@ def test_activation_cases_really_hold_the_special_values():
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_relu_family_zero_signs_and_subnormals(restore_isa, isa):
+def test_relu_family_zero_signs_and_subnormals(restore_core, isa):
     """-0 handling of the branch-free loops, on every ISA: relu(-0) = +0, leaky_relu(-0) = -0,
     the parametrised ReLU never returns -0 below the threshold; where x > 0 the leaky / elu
     gradient passes dout unchanged (a subnormal dout survives the pool's flush-to-zero)."""

@@ -22,16 +22,6 @@ SHAPES = ([(v, 33, 17) for v in SIZES] + [(17, v, 65) for v in SIZES] + [(31, 7,
              (256, 196, 256), (196, 256, 256), (32, 10, 64)])
 
 
-@pytest.fixture
-def restore_isa():
-    old, threads = _core.isa(), _core.get_num_threads()
-    yield
-    _core.set_isa(old)
-    _core.gemm_set_simd(True)
-    _core.set_num_threads(threads)
-    time.sleep(0.05)
-
-
 def _operands(M, N, K, ta, tb, seed):
     rng = np.random.default_rng(seed)
     A = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
@@ -47,7 +37,7 @@ def _run(fn, A, B, C0, ta, tb, beta):
 
 
 @pytest.mark.parametrize("M,N,K", SHAPES)
-def test_every_isa_matches_naive_bitwise(M, N, K, restore_isa):
+def test_every_isa_matches_naive_bitwise(M, N, K, restore_core):
     for n, (ta, tb) in enumerate(TRANS):
         beta = (0.0, 1.0, 0.5)[(M + N + K + n) % 3]
         A, B, C0 = _operands(M, N, K, ta, tb, seed=M * 7919 + N * 31 + K + n)
@@ -61,7 +51,7 @@ def test_every_isa_matches_naive_bitwise(M, N, K, restore_isa):
 
 @pytest.mark.parametrize("beta", [0.0, 1.0, 0.5])
 @pytest.mark.parametrize("ta,tb", TRANS)
-def test_betas_every_isa_and_generic_kernel(beta, ta, tb, restore_isa):
+def test_betas_every_isa_and_generic_kernel(beta, ta, tb, restore_core):
     M, N, K = 65, 257, 300
     A, B, C0 = _operands(M, N, K, ta, tb, seed=5)
     want = _run(_core.gemm_naive, A, B, C0, ta, tb, beta)
@@ -75,7 +65,7 @@ def test_betas_every_isa_and_generic_kernel(beta, ta, tb, restore_isa):
         np.testing.assert_array_equal(got, want, err_msg=name)
 
 
-def test_nan_in_operands_propagates_like_naive(restore_isa):
+def test_nan_in_operands_propagates_like_naive(restore_core):
     M, N, K = 20, 20, 40
     A, B, C0 = _operands(M, N, K, 0, 0, seed=9)
     A[3, 5] = np.nan
@@ -92,7 +82,7 @@ def test_nan_in_operands_propagates_like_naive(restore_isa):
 @pytest.mark.parametrize("M,N,K", [(256, 512, 300), (256, 196, 256), (784, 64, 32), (32, 10, 64),
                                    (17, 600, 33), (600, 17, 257), (3, 3, 3)])
 @pytest.mark.parametrize("ta,tb", TRANS)
-def test_threads_bitwise_every_isa(M, N, K, ta, tb, restore_isa):
+def test_threads_bitwise_every_isa(M, N, K, ta, tb, restore_core):
     A, B, C0 = _operands(M, N, K, ta, tb, seed=M + N + K)
     want = _run(_core.gemm_naive, A, B, C0, ta, tb, 0.5)
     for isa in ISAS:

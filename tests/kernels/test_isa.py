@@ -15,14 +15,6 @@ from tests.kernels import test_conv as tc
 ISAS = _core.available_isas()
 
 
-@pytest.fixture
-def restore_isa():
-    old, threads = _core.isa(), _core.get_num_threads()
-    yield
-    _core.set_isa(old)
-    _core.set_num_threads(threads)
-
-
 def _conv_case(b, h, w, c, oc, k, s, pads):
     kh, kw = (1, k) if h == 1 else (k, k)
     return dict(b=b, h=h, w=w, c=c, oc=oc, kh=kh, kw=kw,
@@ -102,7 +94,7 @@ def test_generic_is_always_available():
     assert _core.isa() in ISAS
 
 
-def test_set_isa_refuses_bad_names(restore_isa):
+def test_set_isa_refuses_bad_names(restore_core):
     with pytest.raises(ValueError, match="set_isa.*'sse9'"):
         _core.set_isa("sse9")
     for name in ("avx2", "avx512"):
@@ -116,7 +108,7 @@ def test_set_isa_refuses_bad_names(restore_isa):
 
 @pytest.mark.skipif(len(ISAS) < 2, reason="only the generic build runs on this CPU")
 @pytest.mark.parametrize("threads", [1, 2])
-def test_every_isa_gives_the_generic_bits(threads, restore_isa):
+def test_every_isa_gives_the_generic_bits(threads, restore_core):
     _core.set_num_threads(threads)
     _core.set_isa("generic")
     want = _bytes(_run_everything())
@@ -129,7 +121,7 @@ def test_every_isa_gives_the_generic_bits(threads, restore_isa):
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_threads_bitwise_per_isa(isa, restore_isa):
+def test_threads_bitwise_per_isa(isa, restore_core):
     _core.set_isa(isa)
     _core.set_num_threads(1)
     one = _bytes(_run_everything())
@@ -139,7 +131,7 @@ def test_threads_bitwise_per_isa(isa, restore_isa):
 
 
 @pytest.mark.parametrize("isa", ISAS)
-def test_every_isa_matches_the_reference(isa, restore_isa):
+def test_every_isa_matches_the_reference(isa, restore_core):
     _core.set_isa(isa)
     for case in SHAPED[:10]:
         x, w, b = tc._arrays(case, False)
@@ -192,7 +184,7 @@ def test_env_var_selects_the_isa():
 
 @pytest.mark.parametrize("isa", ISAS)
 @pytest.mark.parametrize("oc", [1, 3, 20])
-def test_long_tap_lists_are_split_exactly(isa, oc, restore_isa):
+def test_long_tap_lists_are_split_exactly(isa, oc, restore_core):
     # 17x17 = 289 taps: more than one kernel call per pixel block (TAPMAX = 256 in conv.c)
     _core.set_isa(isa)
     case = dict(b=1, h=19, w=18, c=2, oc=oc, kh=17, kw=17, geom=(1, 1, 1, 1, 8, 8, 8, 8))

@@ -132,14 +132,7 @@ def test_sparse(from_logits, shape):
                        [p64], np.array(1.0), [ref.sparse_cce_backward(labels, p64, from_logits)])
 
 
-@pytest.fixture
-def restore_threads():
-    n = _core.get_num_threads()
-    yield
-    _core.set_num_threads(n)
-
-
-def test_threads_bitwise(restore_threads):
+def test_threads_bitwise(restore_core):
     results = []
     labels = np.random.default_rng(4).integers(0, 37, 1000).astype(np.int32)
     for threads in (1, 2):

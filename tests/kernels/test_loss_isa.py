@@ -14,14 +14,6 @@ ISAS = _core.available_isas()
 BCE, BCE_LOGITS = 0, 1  # csrc/loss.h
 
 
-@pytest.fixture
-def restore():
-    isa, threads = _core.isa(), _core.get_num_threads()
-    yield
-    _core.set_isa(isa)
-    _core.set_num_threads(threads)
-
-
 def _inputs(rows, cols, kind, seed):
     rng = np.random.default_rng(seed)
     y = rng.random((rows, cols)).astype(np.float32)
@@ -56,7 +48,7 @@ def _assert_same(got, want, what):
 @pytest.mark.parametrize("kind", [BCE, BCE_LOGITS], ids=["bce", "bce_logits"])
 @pytest.mark.parametrize("rows,cols", [(1, 1), (7, 3), (17, 1), (5000, 1), (64, 33), (3, 1030),
                                        (130, 17)])
-def test_bce_isas_same_bits(restore, kind, rows, cols):
+def test_bce_isas_same_bits(restore_core, kind, rows, cols):
     with np.errstate(all="ignore"):
         y, p = _inputs(rows, cols, kind, rows * 31 + cols)
         _core.set_isa("generic")

@@ -14,14 +14,6 @@ SHAPES = [(1, 2, 2, 1), (3, 6, 10, 3), (2, 14, 14, 16), (1, 28, 28, 16), (2, 8, 
           (1, 4, 34, 33), (2, 7, 9, 5), (1, 3, 3, 2), (2, 5, 2, 4), (1, 2, 9, 3)]
 
 
-@pytest.fixture
-def restore():
-    threads = _core.get_num_threads()
-    yield
-    _core.pool_set_special_paths(True)
-    _core.set_num_threads(threads)
-
-
 def _inputs(shape, seed):
     """Values with many ties (small integers), some NaNs and signed zeros."""
     rng = np.random.default_rng(seed)
@@ -55,7 +47,7 @@ def _general(fn):
 
 
 @pytest.mark.parametrize("shape", SHAPES, ids=str)
-def test_pool2x2_same_bits_as_general(restore, shape):
+def test_pool2x2_same_bits_as_general(restore_core, shape):
     x = _inputs(shape, 0)
     want = _general(lambda: _run(x, 1))
     for threads in (1, 2):

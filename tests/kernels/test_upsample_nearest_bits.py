@@ -8,16 +8,9 @@ import pytest
 from aenn import _core
 
 
-@pytest.fixture
-def restore():
-    threads = _core.get_num_threads()
-    yield
-    _core.set_num_threads(threads)
-
-
 @pytest.mark.parametrize("B,H,W,C,sh,sw", [(1, 1, 1, 1, 2, 2), (2, 7, 7, 16, 2, 2), (3, 5, 3, 17, 3, 2),
                                            (1, 14, 14, 16, 2, 2), (2, 3, 4, 5, 1, 3), (1, 2, 9, 3, 2, 1)])
-def test_nearest_bits(restore, B, H, W, C, sh, sw):
+def test_nearest_bits(restore_core, B, H, W, C, sh, sw):
     rng = np.random.default_rng(B * 100 + H)
     x = rng.standard_normal((B, H, W, C)).astype(np.float32)
     dout = rng.standard_normal((B, H * sh, W * sw, C)).astype(np.float32)
