@@ -7,9 +7,9 @@
 # encoder in a classifier trained on 10 % of the labels and compare with 100 %.
 # Keras code, run with `import aenn as keras`.
 #
-# **Run setting.** The example trains the autoencoder 30 epochs on 60,000 images; convolution
-# training is slow on a CPU, so this notebook uses the subset and epochs printed below
-# (`AENN_QUICK=1` reduces them further for the tests). Numbers below are for that shorter training.
+# **Run setting.** The example trains the autoencoder 30 epochs on 60,000 images; this notebook trains
+# it on all 60,000 images for the epochs printed below (`AENN_QUICK=1` uses a subset and one epoch for
+# the tests). Numbers below are for that training.
 
 # %%
 import os
@@ -31,7 +31,7 @@ keras.utils.set_random_seed(1337)
 if QUICK:
     AE_TRAIN, AE_EPOCHS, CLF_EPOCHS = 2000, 1, 2
 else:
-    AE_TRAIN, AE_EPOCHS, CLF_EPOCHS = 6000, 2, 5
+    AE_TRAIN, AE_EPOCHS, CLF_EPOCHS = 60000, 10, 20
 print("QUICK =", QUICK, f"; autoencoder: {AE_TRAIN} images, {AE_EPOCHS} epochs (example: 60,000, 30); "
       f"classifiers: {CLF_EPOCHS} epochs")
 if QUICK:
@@ -184,12 +184,13 @@ plt.xticks(range(10)); plt.yticks(range(10)); plt.tight_layout(); plt.show()
 # the two accuracy lines before it compare 10 % and 100 % of the labels with the encoder frozen
 # (only the 970 weights of the small dense head are trained — see the summary's trainable count).
 # The difference between the two printed accuracies is what the extra 54,000 labels buy when the
-# features are fixed: with a frozen encoder, more labels can only improve the small head, so the
-# gain is limited by how well the unsupervised 32-d code separates the classes.
+# features are fixed: 0.8961 with 10 % of the labels against 0.9325 with all of them, 3.6 points. With a
+# frozen encoder, more labels can only improve the small head, so the gain is limited by how well the
+# unsupervised 32-d code separates the classes; that 6,000 labels already reach 0.90 is the point of
+# the pre-training — the code carries most of what the classifier needs.
 #
-# **Caveat.** Compare the printed accuracies with the 0.91 the student write-up reports for 10 % of
-# the labels: with the shortened budget of the settings cell (an autoencoder trained on a fraction of
-# the images for a few epochs, and a head trained for a few epochs) this run is far from converged,
-# so its numbers show the pipeline working — frozen encoder, trainable/non-trainable counts, 10 % vs
-# 100 % — not the accuracy the method reaches. A longer run (the example's 30 autoencoder epochs on
-# 60,000 images, and more classifier epochs) is needed for that comparison.
+# **Comparison.** The student write-up reports 0.91 for 10 % of the labels; this run gives 0.896, with
+# an autoencoder trained 10 of the example's 30 epochs (its validation loss was still falling slowly:
+# 0.0138 → 0.0134 over the last three epochs), so the small gap is consistent with the shorter
+# pre-training. The weakest digits in the report above (2, 5, 9: F1 0.86-0.87) are the ones whose
+# shapes overlap others most.
