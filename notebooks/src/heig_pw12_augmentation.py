@@ -7,9 +7,9 @@
 # pre-trained classifier. Diversity of the generated digits is measured. Keras code, run with
 # `import aenn as keras`.
 #
-# **Run setting.** The keras.io example trains 30 epochs on 70,000 digits. Convolution training is slow
-# on a CPU, so each (digit, N) model here gets a fixed budget of image presentations (printed below);
-# `AENN_QUICK=1` uses a smaller budget and fewer N for the tests. The classifier used to check the
+# **Run setting.** The keras.io example trains 30 epochs on 70,000 digits. Here each (digit, N) model
+# gets the same budget of 30,000 image presentations (30 epochs at N = 1000, 3,000 at N = 10; printed
+# below); `AENN_QUICK=1` uses a smaller budget and fewer N for the tests. The classifier used to check the
 # generated digits is the dense 784-64-64-10 MLP (fast to train), not a CNN.
 
 # %%
@@ -29,7 +29,7 @@ keras.utils.set_random_seed(2)
 
 DIGITS = (2, 3, 8)
 N_VALUES = (100, 10) if QUICK else (1000, 100, 10)
-BUDGET = 2000 if QUICK else 10000  # images presented to each VAE during training
+BUDGET = 2000 if QUICK else 30000  # images presented to each VAE during training
 print("QUICK =", QUICK, "; digits", DIGITS, "; N values", N_VALUES, "; images presented per model:", BUDGET)
 if QUICK:
     print("QUICK setting: the models are barely trained; the numbers below show that the code runs, "
@@ -145,7 +145,17 @@ for digit, n, ep, loss, rec, pw, nn, sec in rows:
 # "mean pairwise L2" is the average distance between the 64 generated images (higher = more varied
 # outputs) and "mean L2 to nearest training image" measures how close the samples stay to the N
 # training images (small = the model reproduces its training set rather than inventing new shapes).
-# Compare these columns across N for each digit.
+#
+# What the table shows: the classifier recognises almost every generated image at every N (100 % for
+# digit 2; 87.5 % for digit 3 at N = 100, 98.4 % for digit 8 at N = 10), so "recognised" alone does not
+# separate the models. The diversity columns do. At N = 10 the samples sit much closer to a training
+# image (mean L2 to the nearest one 3.25 / 1.85 / 2.41 for digits 2 / 3 / 8, against 5.3-5.6 at N = 1000)
+# and the training loss falls to 0.075 against 0.22-0.25: the model has memorised its ten examples and
+# the grid interpolates between copies of them. Their pairwise distance is the largest (6.8-8.8), but
+# that measures how different the ten memorised images are, not new shapes. At N = 1000 the samples are
+# smooth, typical digits, close to each other (pairwise 1.9-2.6) and not close to any one training image:
+# new digits, but with little variety inside a 2-d latent grid over [−2, 2]². So more examples give
+# samples that generalise; few examples give copies.
 #
 # ## Question 5 — summary and breaking the classifier with the N=10 model
 
@@ -176,4 +186,8 @@ plt.tight_layout(); plt.show()
 # digit (x axis: fraction of the fixed training budget). The last cell decodes latent points far
 # outside the region the prior covers (|z| of 4 to 6) with the N=10 model; the printed list gives the
 # classifier's answer for each, and every answer different from the target digit is an example of a
-# generated image that "breaks" the classifier (titles in red in the figure).
+# generated image that "breaks" the classifier (titles in red in the figure). Here 2 of the 16 far
+# points do: z = (−6, +6) is read as a 1 and z = (+6, +6) as a 5, while the 14 others are still called
+# 2s — the N = 10 model keeps producing 2-like strokes even far outside the prior, and only the extreme
+# corners decode to shapes the classifier assigns elsewhere. The loss curves show the N = 10 model
+# reaching a far lower training loss than N = 1000 for the same budget, the memorisation seen above.
