@@ -80,10 +80,16 @@ MOMENTUM = lambda: keras.optimizers.SGD(0.05, momentum=0.9)  # noqa: E731
 NESTEROV = lambda: keras.optimizers.SGD(0.05, momentum=0.8, nesterov=True)  # noqa: E731
 ADAM = lambda: keras.optimizers.Adam(2e-3)  # noqa: E731
 AMSGRAD = lambda: keras.optimizers.Adam(2e-3, amsgrad=True)  # noqa: E731
+RMSPROP = lambda: keras.optimizers.RMSprop(1e-3, momentum=0.5, centered=True)  # noqa: E731
+ADAGRAD = lambda: keras.optimizers.Adagrad(0.05)  # noqa: E731
+ADADELTA = lambda: keras.optimizers.Adadelta(1.0)  # noqa: E731
+SCHEDULE = lambda: keras.optimizers.Adam(  # noqa: E731
+    keras.optimizers.schedules.ExponentialDecay(3e-3, decay_steps=3, decay_rate=0.7))
 
 
 @pytest.mark.parametrize("threads", [1, 2])
-@pytest.mark.parametrize("optimizer", [SGD, MOMENTUM, NESTEROV, ADAM, AMSGRAD])
+@pytest.mark.parametrize("optimizer", [SGD, MOMENTUM, NESTEROV, ADAM, AMSGRAD, RMSPROP, ADAGRAD,
+                                       ADADELTA, SCHEDULE])
 def test_mlp_categorical(monkeypatch, threads, optimizer):
     x, y = data(200)
     res = assert_same(monkeypatch, mlp, "categorical_crossentropy", optimizer, x, y,
@@ -203,7 +209,7 @@ def test_bad_sparse_label_raises_like_python(monkeypatch):
     assert messages[0] == messages[1]
 
 
-@pytest.mark.parametrize("case", ["regularizer", "dropout", "mae_metric", "rmsprop", "profile",
+@pytest.mark.parametrize("case", ["regularizer", "dropout", "mae_metric", "nadam", "profile",
                                   "clipnorm", "label_smoothing", "env_off"])
 def test_ineligible_models_fall_back(monkeypatch, case, capsys):
     x, y = data(96)
@@ -217,7 +223,7 @@ def test_ineligible_models_fall_back(monkeypatch, case, capsys):
                                   keras.layers.Dense(N_CLASSES, "softmax")])
     else:
         model = mlp()
-    optimizer = {"rmsprop": keras.optimizers.RMSprop(1e-3),
+    optimizer = {"nadam": keras.optimizers.Nadam(1e-3),
                  "clipnorm": keras.optimizers.SGD(0.1, clipnorm=1.0)}.get(case, SGD())
     loss = (keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
             if case == "label_smoothing" else "categorical_crossentropy")

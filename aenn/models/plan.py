@@ -15,8 +15,8 @@ What is eligible (`DensePlan.for_fit` returns None otherwise and fit runs its us
 - loss: categorical / sparse categorical / binary crossentropy (from the softmax / sigmoid
   logits or not, as the Python path decides), mean squared error; default reduction, no label
   smoothing, loss weight 1;
-- optimizer: SGD (with or without momentum, Nesterov) or Adam (with amsgrad), a fixed learning
-  rate or a schedule, no clipping or weight decay;
+- optimizer: SGD (with or without momentum, Nesterov), Adam (with amsgrad), RMSprop, Adagrad
+  or Adadelta, a fixed learning rate or a schedule, no clipping or weight decay;
 - metrics: none, or accuracy that resolves to categorical / sparse categorical accuracy;
 - not `fit(profile=True)`, and the environment variable AENN_PLAN is not "0".
 
@@ -48,7 +48,10 @@ _METRIC_NONE, _METRIC_CATEGORICAL, _METRIC_SPARSE = 0, 1, 2
 
 _FLOAT_LOSSES = (losses_module.CategoricalCrossentropy, losses_module.BinaryCrossentropy,
                  losses_module.MeanSquaredError)
-_OPTIMIZERS = (optimizers_module.SGD, optimizers_module.Adam)
+# Optimizers whose step is `_hyper` + one fused update (Nadam also changes state in
+# `_before_step`, so it stays on the Python path).
+_OPTIMIZERS = (optimizers_module.SGD, optimizers_module.Adam, optimizers_module.RMSprop,
+               optimizers_module.Adagrad, optimizers_module.Adadelta)
 
 # Steps run by a plan since import (tests read it to tell the plan was, or was not, used).
 steps_run = 0
