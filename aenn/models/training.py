@@ -23,6 +23,7 @@ from .. import metrics as metrics_module
 from ..callbacks.callback import CallbackList
 from ..utils.heap import keep_heap
 from . import engine
+from . import plan as _plan
 from . import profiler as _profiler
 
 
@@ -583,6 +584,7 @@ class Trainer:
         epoch_logs = {}
         order = np.arange(n)
         cursor = 0
+        runner = _plan.DensePlan.for_fit(self, xs, ya, batch_size, prof)  # None: Python steps
         for epoch in range(initial_epoch, epochs):
             loss_tracker.reset_state()
             self._reset_metrics()
@@ -614,13 +616,17 @@ class Trainer:
                 if prof is not None:
                     prof.pop()
                     prof.push("batch gather", "step")
-                # np.take along the batch axis: a copy of the batch's rows, as a[idx] gives,
-                # without fancy indexing's overhead.
-                xb = [take(a, idx, axis=0) for a in xs]
-                yb = None if ya is None else take(ya, idx, axis=0)
-                if prof is not None:
-                    prof.pop()
-                loss, y_pred = train_batch(xb, yb)
+                loss = None if runner is None else runner.step(idx)  # counts the metrics too
+                if loss is None:
+                    # np.take along the batch axis: a copy of the batch's rows, as a[idx]
+                    # gives, without fancy indexing's overhead.
+                    xb = [take(a, idx, axis=0) for a in xs]
+                    yb = None if ya is None else take(ya, idx, axis=0)
+                    if prof is not None:
+                        prof.pop()
+                    loss, y_pred = train_batch(xb, yb)
+                else:
+                    yb = y_pred = None  # the plan counted the metrics
                 if prof is not None:
                     prof.push("metrics + logs", "step")
                 update_loss(loss, sample_weight=len(idx))

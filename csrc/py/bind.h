@@ -77,5 +77,6 @@ extern PyMethodDef aenn_methods_upsample[];
 extern PyMethodDef aenn_methods_norm[];
 extern PyMethodDef aenn_methods_noise[];
 extern PyMethodDef aenn_methods_misc[];
+extern PyMethodDef aenn_methods_plan[];
 
 #endif /* AENN_BIND_H */

@@ -1,0 +1,259 @@
+"""The compiled Dense-chain training step (aenn/models/plan.py, csrc/plan.c) against the Python
+path: for every eligible configuration, `fit` with AENN_PLAN=0 and with the plan must give
+byte-identical weights, optimizer variables (iterations, learning rate, slots) and History;
+ineligible models must fall back to the Python path and still train."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import aenn as keras
+from aenn.models import plan as plan_module
+
+N_FEAT, N_CLASSES = 23, 7
+
+
+def data(n, sparse=False, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, N_FEAT), dtype=np.float32)
+    labels = rng.integers(0, N_CLASSES, n)
+    if sparse:
+        return x, labels.astype(np.float32)
+    return x, np.eye(N_CLASSES, dtype=np.float32)[labels]
+
+
+def mlp(activation="relu", last="softmax", units=N_CLASSES, functional=False, **dense_kw):
+    layers = [keras.layers.Dense(17, activation=activation, **dense_kw),
+              keras.layers.Dense(9, activation=activation),
+              keras.layers.Dense(units, activation=last)]
+    if not functional:
+        return keras.Sequential([keras.Input((N_FEAT,))] + layers)
+    inp = keras.Input((N_FEAT,))
+    h = inp
+    for layer in layers:
+        h = layer(h)
+    return keras.Model(inp, h)
+
+
+def autoencoder(last="sigmoid"):
+    return keras.Sequential([keras.Input((N_FEAT,)), keras.layers.Dense(11, activation="tanh"),
+                             keras.layers.Dense(5, activation="elu"),
+                             keras.layers.Dense(N_FEAT, activation=last)])
+
+
+def train(monkeypatch, plan, make_model, loss, optimizer, x, y, metrics=("accuracy",),
+          threads=None, callbacks=None, **fit_kw):
+    """(weights bytes, optimizer variable bytes, history, plan steps) of one seeded fit."""
+    monkeypatch.setenv("AENN_PLAN", "1" if plan else "0")
+    old = keras.get_num_threads()
+    if threads:
+        keras.set_num_threads(threads)
+    try:
+        keras.utils.set_random_seed(7)
+        model = make_model()
+        model.compile(optimizer=optimizer(), loss=loss, metrics=list(metrics))
+        before = plan_module.steps_run
+        history = model.fit(x, y, verbose=0, callbacks=callbacks, **fit_kw)
+        steps = plan_module.steps_run - before
+    finally:
+        keras.set_num_threads(old)
+    weights = [w.tobytes() for w in model.get_weights()]
+    slots = [np.asarray(v.numpy()).tobytes() for v in model.optimizer.variables]
+    return weights, slots, history.history, steps
+
+
+def assert_same(monkeypatch, *args, expect_plan=True, **kw):
+    a = train(monkeypatch, False, *args, **kw)
+    b = train(monkeypatch, True, *args, **kw)
+    assert a[3] == 0
+    if expect_plan:
+        assert b[3] > 0, "the plan was not used"
+    assert a[0] == b[0], "weights differ"
+    assert a[1] == b[1], "optimizer variables differ"
+    assert a[2] == b[2], "history differs"
+    return b
+
+
+SGD = lambda: keras.optimizers.SGD(0.1)  # noqa: E731
+MOMENTUM = lambda: keras.optimizers.SGD(0.05, momentum=0.9)  # noqa: E731
+NESTEROV = lambda: keras.optimizers.SGD(0.05, momentum=0.8, nesterov=True)  # noqa: E731
+ADAM = lambda: keras.optimizers.Adam(2e-3)  # noqa: E731
+AMSGRAD = lambda: keras.optimizers.Adam(2e-3, amsgrad=True)  # noqa: E731
+RMSPROP = lambda: keras.optimizers.RMSprop(1e-3, momentum=0.5, centered=True)  # noqa: E731
+ADAGRAD = lambda: keras.optimizers.Adagrad(0.05)  # noqa: E731
+ADADELTA = lambda: keras.optimizers.Adadelta(1.0)  # noqa: E731
+SCHEDULE = lambda: keras.optimizers.Adam(  # noqa: E731
+    keras.optimizers.schedules.ExponentialDecay(3e-3, decay_steps=3, decay_rate=0.7))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("optimizer", [SGD, MOMENTUM, NESTEROV, ADAM, AMSGRAD, RMSPROP, ADAGRAD,
+                                       ADADELTA, SCHEDULE])
+def test_mlp_categorical(monkeypatch, threads, optimizer):
+    x, y = data(200)
+    res = assert_same(monkeypatch, mlp, "categorical_crossentropy", optimizer, x, y,
+                      threads=threads, batch_size=32, epochs=2)
+    # 7 steps per epoch (the last one partial), the first step of the fit in Python
+    assert res[3] == 2 * 7 - 1
+
+
+@pytest.mark.parametrize("isa", keras._core.available_isas())
+def test_every_isa(monkeypatch, isa):
+    """The plan calls the same dispatching kernels: same bits as the Python path on each ISA."""
+    x, y = data(100)
+    old = keras._core.isa()
+    keras._core.set_isa(isa)
+    try:
+        assert_same(monkeypatch, mlp, "categorical_crossentropy", ADAM, x, y, threads=2,
+                    batch_size=16, epochs=2)
+    finally:
+        keras._core.set_isa(old)
+
+
+@pytest.mark.parametrize("labels_shape", ["flat", "column"])
+@pytest.mark.parametrize("optimizer", [SGD, ADAM])
+def test_sparse_labels(monkeypatch, labels_shape, optimizer):
+    x, y = data(150, sparse=True)
+    if labels_shape == "column":
+        y = y.reshape(-1, 1)
+    assert_same(monkeypatch, mlp, "sparse_categorical_crossentropy", optimizer, x, y,
+                batch_size=16, epochs=2)
+
+
+@pytest.mark.parametrize("loss,last", [("binary_crossentropy", "sigmoid"), ("mse", "sigmoid"),
+                                       ("mse", "linear")])
+@pytest.mark.parametrize("optimizer", [MOMENTUM, ADAM])
+def test_autoencoder(monkeypatch, loss, last, optimizer):
+    x, _ = data(130)
+    assert_same(monkeypatch, lambda: autoencoder(last), loss, optimizer, x, x, metrics=(),
+                batch_size=24, epochs=3)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_shuffle_validation_partial_batch(monkeypatch, threads):
+    x, y = data(301)
+    assert_same(monkeypatch, mlp, "categorical_crossentropy", ADAM, x, y, threads=threads,
+                batch_size=32, epochs=3, shuffle=True, validation_split=0.2)
+
+
+def test_functional_other_activations_no_bias(monkeypatch):
+    x, y = data(120)
+    assert_same(monkeypatch, lambda: mlp("leaky_relu", functional=True, use_bias=False),
+                "categorical_crossentropy", NESTEROV, x, y, batch_size=10, epochs=2,
+                shuffle=False)
+
+
+def test_one_unit_sigmoid_bce(monkeypatch):
+    x, y = data(90)
+    yb = (y[:, 0] > 0).astype(np.float32)  # shape (n,): one output unit
+    assert_same(monkeypatch, lambda: mlp(last="sigmoid", units=1), "binary_crossentropy", SGD,
+                x, yb, metrics=(), batch_size=8, epochs=2)
+
+
+def test_categorical_accuracy_name_and_batch_size_one(monkeypatch):
+    x, y = data(20)
+    assert_same(monkeypatch, mlp, "categorical_crossentropy", SGD, x, y,
+                metrics=("categorical_accuracy",), batch_size=1, epochs=1)
+
+
+class _Meddler(keras.callbacks.Callback):
+    """Changes the learning rate and replaces the weights (new arrays) in the middle of fit."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 3:
+            self.model.optimizer.learning_rate = 0.02
+        if batch == 5:
+            self.model.set_weights([w * np.float32(0.5) for w in self.model.get_weights()])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.layers[0].kernel.assign(self.model.layers[0].kernel.numpy() + 0.01)
+
+
+def test_callbacks_changing_learning_rate_and_weights(monkeypatch):
+    x, y = data(160)
+    assert_same(monkeypatch, mlp, "categorical_crossentropy", MOMENTUM, x, y, batch_size=16,
+                epochs=3, callbacks=[_Meddler()])
+
+
+def test_resume_and_switch_paths(monkeypatch):
+    """Two fits in a row (the optimizer state carries over), the second one on the other
+    path, give the same bits as both on the Python path."""
+    x, y = data(100)
+    results = []
+    for first, second in ((False, False), (True, False), (False, True)):
+        keras.utils.set_random_seed(3)
+        model = mlp()
+        model.compile(ADAM(), "categorical_crossentropy", metrics=["accuracy"])
+        hist = []
+        for use in (first, second):
+            monkeypatch.setenv("AENN_PLAN", "1" if use else "0")
+            hist.append(model.fit(x, y, batch_size=16, epochs=2, verbose=0).history)
+        results.append(([w.tobytes() for w in model.get_weights()],
+                        [np.asarray(v.numpy()).tobytes() for v in model.optimizer.variables],
+                        hist))
+    assert results[0] == results[1] == results[2]
+
+
+def test_bad_sparse_label_raises_like_python(monkeypatch):
+    x, y = data(64, sparse=True)
+    y[40] = N_CLASSES  # out of range, in the second batch
+    messages = []
+    for flag in ("0", "1"):
+        monkeypatch.setenv("AENN_PLAN", flag)
+        model = mlp()
+        model.compile(SGD(), "sparse_categorical_crossentropy")
+        with pytest.raises(ValueError) as err:
+            model.fit(x, y, batch_size=32, epochs=1, shuffle=False, verbose=0)
+        messages.append(str(err.value))
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("case", ["regularizer", "dropout", "mae_metric", "nadam", "profile",
+                                  "clipnorm", "label_smoothing", "env_off"])
+def test_ineligible_models_fall_back(monkeypatch, case, capsys):
+    x, y = data(96)
+    monkeypatch.setenv("AENN_PLAN", "0" if case == "env_off" else "1")
+    keras.utils.set_random_seed(5)
+    if case == "regularizer":
+        model = mlp(kernel_regularizer=keras.regularizers.L2(1e-3))
+    elif case == "dropout":
+        model = keras.Sequential([keras.Input((N_FEAT,)), keras.layers.Dense(8, "relu"),
+                                  keras.layers.Dropout(0.3),
+                                  keras.layers.Dense(N_CLASSES, "softmax")])
+    else:
+        model = mlp()
+    optimizer = {"nadam": keras.optimizers.Nadam(1e-3),
+                 "clipnorm": keras.optimizers.SGD(0.1, clipnorm=1.0)}.get(case, SGD())
+    loss = (keras.losses.CategoricalCrossentropy(label_smoothing=0.1)
+            if case == "label_smoothing" else "categorical_crossentropy")
+    metrics = ["accuracy", "mae"] if case == "mae_metric" else ["accuracy"]
+    model.compile(optimizer, loss, metrics=metrics)
+    before_w = [w.copy() for w in model.get_weights()]
+    before = plan_module.steps_run
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, profile=case == "profile")
+    assert plan_module.steps_run == before, "the plan ran for an ineligible model"
+    assert len(history.history["loss"]) == 2
+    assert all(np.isfinite(v) for v in history.history["loss"])
+    assert any(not np.array_equal(a, b) for a, b in zip(before_w, model.get_weights()))
+
+
+def test_plan_create_rejects_bad_arguments():
+    from aenn import _core
+    k = np.zeros((3, 2), np.float32)
+    buf = np.zeros((4, 2), np.float32)
+    layer = (k, None, 99, 1.0, buf, buf, buf.copy(), None, k.copy(), None)
+    with pytest.raises(ValueError, match="activation kind"):
+        _core.plan_create([layer], np.zeros((4, 3), np.float32), np.zeros((4, 2), np.float32),
+                          None, (2, 0.0, 0, 1, np.zeros(4, np.float32), np.zeros(1)),
+                          (0, [k], [], 0, np.zeros((), np.int64)), 0)
+    with pytest.raises(TypeError, match="plan_create"):
+        _core.plan_step(None, None, None, None, None)
+
+
+def test_batch_larger_than_data_and_steps_per_epoch(monkeypatch):
+    x, y = data(40)
+    assert_same(monkeypatch, mlp, "categorical_crossentropy", MOMENTUM, x, y, batch_size=64,
+                epochs=3)
+    assert_same(monkeypatch, mlp, "categorical_crossentropy", ADAM, x, y, batch_size=16,
+                epochs=3, steps_per_epoch=2)
