@@ -1,9 +1,9 @@
 /* peak_fp32.c -- the FP32 arithmetic limit of this CPU, measured, for benchmarks/README.md.
  *
- * Runs T threads (argv[1], default 1), each a loop of 24 independent AVX-512 dependency chains,
+ * Runs T threads (argv[1], default 1), each a loop of independent AVX-512 dependency chains,
  * in two variants:
  *   fma:     acc = fma(acc, b, c)                     (2 FLOP per lane per instruction)
- *   mul+add: m = m * b; a = a + c  on separate chains (1 FLOP per lane per instruction)
+ *   mul+add: m = m * b; a = a + c  on 12 + 12 separate chains (1 FLOP per lane per instruction)
  * and prints GFLOP/s per variant, summed over threads. aenn's kernels never use FMA
  * (docs/determinism.md), so the mul+add figure is their ceiling; on AMD Zen 4 both are equal
  * (its two ADD pipes are separate from the two MUL/FMA pipes).
@@ -29,7 +29,6 @@ static float sink[64];
 
 /* Twelve named accumulators (not an array) so they stay in registers. */
 #define FOR12(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11)
-#define FOR6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
 static void *run_fma(void *arg) {
     __m512 b = _mm512_set1_ps(1.0000001f), c = _mm512_set1_ps(1e-7f);
@@ -52,10 +51,10 @@ static void *run_muladd(void *arg) {
 #define DECL(i) __m512 m##i = _mm512_set1_ps((float)i), a##i = m##i;
 #define STEP(i) m##i = _mm512_mul_ps(m##i, b); a##i = _mm512_add_ps(a##i, c); KEEP(m##i); KEEP(a##i);
 #define SUM(i) s += _mm512_reduce_add_ps(m##i) + _mm512_reduce_add_ps(a##i);
-    FOR6(DECL)
-    for (long r = 0; r < ROUNDS; r++) { FOR6(STEP) }
+    FOR12(DECL)
+    for (long r = 0; r < ROUNDS; r++) { FOR12(STEP) }
     float s = 0;
-    FOR6(SUM)
+    FOR12(SUM)
 #undef DECL
 #undef STEP
 #undef SUM
@@ -76,8 +75,8 @@ static double measure(void *(*fn)(void *), int threads, double flop_per_round) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 1;
     if (threads < 1 || threads > 64) threads = 1;
-    /* fma body: 12 instructions x 16 lanes x 2 FLOP; mul+add body: 12 instructions x 16 lanes */
+    /* fma body: 12 instructions x 16 lanes x 2 FLOP; mul+add body: 24 instructions x 16 lanes */
     printf("threads %d  fma %.1f GFLOP/s  mul+add %.1f GFLOP/s\n", threads,
-           measure(run_fma, threads, 12 * 16 * 2), measure(run_muladd, threads, 12 * 16));
+           measure(run_fma, threads, 12 * 16 * 2), measure(run_muladd, threads, 24 * 16));
     return 0;
 }
