@@ -34,6 +34,10 @@ typedef struct {
 
 #define COLS_PER_ITEM 64
 
+/* Elements below which a second thread costs more (waking it, sharing cache lines) than it
+ * saves on these memory-bound loops: ~16k floats, as the elementwise kernels use. */
+#define MIN_ELEMS 16384
+
 /* dbias[o] = dout[0][o] + dout[1][o] + ... + dout[B-1][o], rows in order. Item = 64 columns. */
 static void col_sum_task(void *ctx, int64_t begin, int64_t end) {
     const col_sum_ctx *s = (const col_sum_ctx *)ctx;
@@ -55,7 +59,8 @@ void aenn_dense_forward(float *out, const float *inp, const float *weight, const
     aenn_gemm(out, inp, weight, B, OC, C, 0, 0, 0.0f);
     if (bias != NULL) {
         add_bias_ctx a = {out, bias, OC};
-        aenn_parallel_for(B, 16, add_bias_rows, &a);
+        int64_t min_rows = OC >= MIN_ELEMS ? 1 : MIN_ELEMS / OC;
+        aenn_parallel_for(B, min_rows, add_bias_rows, &a);
     }
 }
 
@@ -69,6 +74,8 @@ void aenn_dense_backward(float *dinp, float *dweight, float *dbias, const float 
     if (dweight != NULL) aenn_gemm(dweight, inp, dout, C, OC, B, 1, 0, 0.0f);
     if (dbias != NULL) {
         col_sum_ctx s = {dbias, dout, B, OC};
-        aenn_parallel_for((OC + COLS_PER_ITEM - 1) / COLS_PER_ITEM, 1, col_sum_task, &s);
+        int64_t per_item = B * COLS_PER_ITEM; /* elements one item reads */
+        int64_t min_items = per_item >= MIN_ELEMS ? 1 : MIN_ELEMS / per_item;
+        aenn_parallel_for((OC + COLS_PER_ITEM - 1) / COLS_PER_ITEM, min_items, col_sum_task, &s);
     }
 }
