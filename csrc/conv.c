@@ -717,6 +717,9 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                     int64_t off = t * v->DW - v->PL;
                     lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
                     hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+                    /* [lo, hi) within [0, OW]: an empty range must not point past the
+                     * row either (the kernels take min lo .. max hi as the ow span) */
+                    if (lo[t] > v->OW) lo[t] = v->OW;
                     if (hi[t] > v->OW) hi[t] = v->OW;
                     if (hi[t] < lo[t]) hi[t] = lo[t];
                 }
