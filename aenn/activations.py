@@ -100,6 +100,11 @@ class Activation:
             if y.shape != x.shape:
                 raise ValueError(f"{self.name}.backward: `y` has shape {y.shape} but `x` has "
                                  f"shape {x.shape}")
+        return self._backward_kernel(dy, x, y)
+
+    def _backward_kernel(self, dy, x, y):
+        """The C kernel of `backward`, on arguments already checked (float32, C-contiguous,
+        same shapes); Dense calls it directly for built-in activations."""
         dx = np.empty_like(x)
         if self.name == "softmax":
             c = x.shape[-1]

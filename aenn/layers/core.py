@@ -78,13 +78,7 @@ def _act_backward(act, dy, z, y):
     built-in activation when the shapes agree (else the method, which raises the error)."""
     if type(act) is not activations.Activation or dy.shape != z.shape or y.shape != z.shape:
         return as_f32(act.backward(dy, z, y))
-    dx = np.empty_like(z)
-    if act.name == "softmax":
-        c = z.shape[-1]
-        _core.softmax_backward(dx.reshape(-1, c), dy.reshape(-1, c), y.reshape(-1, c))
-    else:
-        _core.activation_backward(dx, dy, z, y, act._kind, act.alpha)
-    return dx
+    return act._backward_kernel(dy, z, y)
 
 
 class Dense(Layer):
