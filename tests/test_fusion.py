@@ -79,8 +79,8 @@ def test_fused_fit_bitwise_across_threads(monkeypatch, restore_core):
     assert all(a.tobytes() == b.tobytes() for a, b in zip(w1, w2))
 
 
-@pytest.mark.parametrize("conv_kw", [dict(use_bias=False), dict(activation="tanh"),
-                                     dict(activity_regularizer="l2")])
+@pytest.mark.parametrize("conv_kw", [{"use_bias": False}, {"activation": "tanh"},
+                                     {"activity_regularizer": "l2"}])
 def test_conv_options_fused_close(monkeypatch, conv_kw, restore_core):
     x = _images(32)
     res = {}
@@ -101,19 +101,19 @@ def test_conv_options_fused_close(monkeypatch, conv_kw, restore_core):
 def _pair(up_kw=None, conv_kw=None, shape=(6, 5, 3)):
     inp = aenn.Input(shape)
     up = layers.UpSampling2D(**(up_kw or {}))(inp)
-    kw = dict(filters=4, kernel_size=3, padding="same")
+    kw = {"filters": 4, "kernel_size": 3, "padding": "same"}
     kw.update(conv_kw or {})
     out = layers.Conv2D(**kw)(up)
     return inp, up, out
 
 
 @pytest.mark.parametrize("up_kw,conv_kw", [
-    (dict(interpolation="bilinear"), None),
-    (dict(size=(2, 3)), None),
-    (None, dict(kernel_size=5)),
-    (None, dict(strides=2)),
-    (None, dict(padding="valid")),
-    (None, dict(dilation_rate=2)),
+    ({"interpolation": "bilinear"}, None),
+    ({"size": (2, 3)}, None),
+    (None, {"kernel_size": 5}),
+    (None, {"strides": 2}),
+    (None, {"padding": "valid"}),
+    (None, {"dilation_rate": 2}),
 ])
 def test_not_eligible(up_kw, conv_kw):
     inp, _, out = _pair(up_kw, conv_kw)

@@ -89,7 +89,7 @@ def forward(conv, x, src_id):
     if x.ndim != 4 or x.shape[-1] != conv.input_channels:
         raise ValueError(
             f"{conv._who}: expected inputs of shape (batch, height, width, "
-            f"{conv.input_channels}), received shape {(x.shape[0], 2 * x.shape[1], 2 * x.shape[2], x.shape[3]) if x.ndim == 4 else x.shape}"
+            f"{conv.input_channels}) before its 2x upsampling, received shape {x.shape}"
         )
     B, H, W, _ = x.shape
     bias = conv.bias.value if conv.bias is not None else None

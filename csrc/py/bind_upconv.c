@@ -15,7 +15,8 @@ static int upconv_geom(const char *fn, aenn_upconv_geom *g, PyArrayObject *x, co
                        PyArrayObject *y, const char *yn, PyArrayObject *w, const char *wn) {
     *g = (aenn_upconv_geom){dim(x, 0), dim(x, 1), dim(x, 2), dim(x, 3), dim(w, 3)};
     (void)xn;
-    if (bind_dim(fn, w, wn, 0, 3, "the 3x3 kernel") || bind_dim(fn, w, wn, 1, 3, "the 3x3 kernel") ||
+    if (bind_dim(fn, w, wn, 0, 3, "the 3x3 kernel") ||
+        bind_dim(fn, w, wn, 1, 3, "the 3x3 kernel") ||
         bind_dim(fn, w, wn, 2, g->C, "the channels of `inp`") ||
         bind_dim(fn, y, yn, 0, g->B, "the batch size of `inp`") ||
         bind_dim(fn, y, yn, 1, 2 * g->H, "2 * the rows of `inp`") ||

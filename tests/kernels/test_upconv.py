@@ -30,7 +30,7 @@ def _data(B, H, W, C, OC, bias, seed=0):
 
 
 def run(x, w, b, dy, need_dinp=True):
-    B, H, W, C = x.shape
+    B, H, W, _C = x.shape
     OC = w.shape[3]
     out = np.empty((B, 2 * H, 2 * W, OC), np.float32)
     _core.upconv_forward(out, x, w, b)
