@@ -12,6 +12,7 @@ import numpy as np
 from .. import naming
 from ..layers.layer import Layer, get_layer_class
 from . import engine
+from . import fusion as _fusion
 from . import profiler as _profiler
 from .engine import InputLayer, KerasTensor
 from .training import Trainer
@@ -325,17 +326,26 @@ class Model(Trainer, Layer):
         """Per node in graph order, what `forward` reads at every call: (node, layer, inbound
         tensor ids, outbound tensor ids, single input, single output, the `training` value the
         node was called with (or None), whether the layer is a Model). Rebuilt when the graph
-        changes (a new `_nodes` list)."""
+        changes (a new `_nodes` list), plus the fusion role of the node (models/fusion.py):
+        None, `fusion.SKIPPED` for an upsample folded into its Conv2D, or the id of the
+        upsample's input tensor for that Conv2D. Rebuilt when AENN_FUSE changes too."""
+        fuse = _fusion.enabled()
         fplan = self._forward_plan
-        if fplan is None or fplan[0] is not self._nodes:
+        if fplan is None or fplan[0] is not self._nodes or fplan[2] != fuse:
+            pairs = _fusion.find_pairs(self) if fuse else {}
+            roles = {}
+            for up_id, conv in pairs.items():
+                up = next(n for n in self._nodes if id(n) == up_id)
+                roles[up_id] = _fusion.SKIPPED
+                roles[id(conv)] = id(up.inbound_tensors[0])
             steps = []
             for n in self._nodes:
                 kw = n.call_kwargs
                 steps.append((n, n.layer, [id(t) for t in n.inbound_tensors],
                                [id(t) for t in n.outbound_tensors], n.single_input,
                                n.single_output, kw["training"] if "training" in kw else None,
-                               isinstance(n.layer, Model)))
-            fplan = self._forward_plan = (self._nodes, steps)
+                               isinstance(n.layer, Model), roles.get(id(n))))
+            fplan = self._forward_plan = (self._nodes, steps, fuse)
         return fplan[1]
 
     def forward(self, inputs, training=False):
@@ -350,8 +360,33 @@ class Model(Trainer, Layer):
         prof = _profiler.ACTIVE
         loss_nodes = getattr(self, "_loss_nodes", None)
         training = bool(training)
-        for node, layer, in_ids, out_ids, single_in, single_out, node_training, is_model \
-                in self._forward_steps():
+        for node, layer, in_ids, out_ids, single_in, single_out, node_training, is_model, \
+                role in self._forward_steps():
+            if role is not None:
+                # A fused UpSampling2D -> Conv2D pair (models/fusion.py): the upsample node
+                # keeps a placeholder entry, its Conv2D runs on the upsample's input.
+                if role is _fusion.SKIPPED:
+                    if prof is not None:  # a row for it, with ~0 time
+                        prof.push(layer, "forward")
+                        prof.pop()
+                    append(_Entry(role, [None], False, False))
+                    continue
+                if prof is not None:
+                    prof.push(layer, "forward")
+                try:
+                    y, cache = _fusion.forward(layer, values[role], role)
+                finally:
+                    if prof is not None:
+                        prof.pop()
+                entry = _Entry(cache, [y], False, False)
+                if layer.activity_regularizer is not None:
+                    entry = self._fused_activity(layer, entry)
+                if loss_nodes and id(node) in loss_nodes:
+                    layer._losses = list(layer._losses) + [float(np.mean(y, dtype=np.float64))]
+                    entry.added_loss = True
+                append(entry)
+                values[out_ids[0]] = y
+                continue
             x = values[in_ids[0]] if single_in else [values[i] for i in in_ids]
             node_training = training if node_training is None else bool(node_training)
             # Collect this call's losses apart, so a layer that resets `_losses` in forward
@@ -393,6 +428,16 @@ class Model(Trainer, Layer):
                     values[i] = yy
         outs = [values[id(t)] for t in self._outputs]
         return (outs[0] if self._single_output else outs), entries
+
+    @staticmethod
+    def _fused_activity(layer, entry):
+        """The Conv2D's own activity regularizer on a fused pair's output (as `forward` does
+        for an unfused node)."""
+        y = entry.outputs[0]
+        layer._losses = list(layer._losses) + [float(layer.activity_regularizer(y)) / y.shape[0]]
+        entry.added_loss = True
+        entry.act_reg = True
+        return entry
 
     def _needs_grad(self, need_dinputs):
         needs = {id(t) for t in self._inputs} if need_dinputs else set()
@@ -467,7 +512,20 @@ class Model(Trainer, Layer):
                     node_douts = [d + reg.grad(y) / y.shape[0]
                                   for d, y in zip(node_douts, entry.outputs)]
                 d = node_douts
-            if prof is None:
+            cache = entry.cache
+            if cache is _fusion.SKIPPED:
+                continue  # its gradient went straight to its input with its Conv2D's
+            if type(cache) is _fusion.FusedCache:
+                in_ids = (cache.src_id,)
+                if prof is not None:
+                    prof.push(layer, "backward")
+                try:
+                    dx, wg = _fusion.backward(layer, d, cache, need_dinputs=need_dx,
+                                              from_logits=node is logits_node)
+                finally:
+                    if prof is not None:
+                        prof.pop()
+            elif prof is None:
                 dx, wg = layer.backward(d, entry.cache, need_dinputs=need_dx,
                                         from_logits=node is logits_node)
             else:
@@ -515,7 +573,10 @@ class Model(Trainer, Layer):
             return layer._output_logits(entry.cache)
         if not node.single_output:
             return None, None
-        logits = layer.logits_of(entry.cache)
+        if type(entry.cache) is _fusion.FusedCache:
+            logits = layer.logits_of((None, entry.cache.pre))
+        else:
+            logits = layer.logits_of(entry.cache)
         if logits is None:
             return None, None
         act = getattr(layer, "activation", None)

@@ -6,7 +6,7 @@ static PyMethodDef *families[] = {
     aenn_methods_threads, aenn_methods_activation, aenn_methods_loss,     aenn_methods_optim,
     aenn_methods_rng,     aenn_methods_dense,      aenn_methods_conv,     aenn_methods_pool,
     aenn_methods_upsample, aenn_methods_norm,      aenn_methods_noise,    aenn_methods_misc,
-    aenn_methods_plan,
+    aenn_methods_plan,    aenn_methods_upconv,
 };
 
 static struct PyModuleDef core_module = {
