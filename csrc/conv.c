@@ -21,7 +21,8 @@
  * channel (M == 1) at stride 1, the forward of a one-output-channel transposed conv, is
  * corr_n1 with a negative tap step on transposed dy rows (gather_rows_m1); and the weight
  * gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
- * (wgrad_m1 / wgrad_n1).
+ * (wgrad_m1 / wgrad_n1); for M == 1 with a 3-wide kernel of <= 3 rows, wgrad_m1_chunk does a
+ * whole chunk of rows in one call with all the partials in registers (9 add chains).
  * Tiling (never changes an output's operations): correlate/gather runs of pixels and wgrad
  * runs of input channels are split into near-equal register tiles of every size up to the
  * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
@@ -98,6 +99,9 @@ typedef struct {
     void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
                      const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
                      int64_t N);
+    void (*wgrad_m1_chunk)(float *p, const float *const *xr, const float *const *dyr,
+                           int64_t nrows, int64_t KH, const int64_t *lo, const int64_t *hi,
+                           int64_t SW, int64_t DW, int64_t PL, int64_t N);
     void (*wgrad_n1)(float *p, const float *x, const float *dy, const int64_t *lo,
                      const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
                      int64_t M);
@@ -666,6 +670,20 @@ typedef struct {
     const conv_ops *o;
 } wgrad_ctx;
 
+/* Per kernel column t < KW (<= 8): the output columns [lo[t], hi[t]) that read inside x. */
+static void wgrad_cols(const view_t *v, int64_t *lo, int64_t *hi) {
+    for (int64_t t = 0; t < v->KW; t++) {
+        int64_t off = t * v->DW - v->PL;
+        lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
+        hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
+        /* [lo, hi) within [0, OW]: an empty range must not point past the row either (the
+         * kernels take min lo .. max hi as the ow span) */
+        if (lo[t] > v->OW) lo[t] = v->OW;
+        if (hi[t] > v->OW) hi[t] = v->OW;
+        if (hi[t] < lo[t]) hi[t] = lo[t];
+    }
+}
+
 static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
     const wgrad_ctx *c = arg;
     const view_t *v = c->v;
@@ -704,6 +722,25 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 }
             continue;
         }
+        if (M == 1 && v->KW == 3 && v->KH <= 3) {
+            /* the whole chunk in one call, all KH*3 partials in registers */
+            const float *xr[AENN_CHUNK * 3], *dyr[AENN_CHUNK];
+            int64_t lo[3], hi[3];
+            wgrad_cols(v, lo, hi);
+            int64_t nrows = 0;
+            for (int64_t row = k * AENN_CHUNK; row < r1; row++, nrows++) {
+                int64_t b = row / v->OH, oh = row % v->OH;
+                dyr[nrows] = c->dy + row * v->OW * N;
+                for (int64_t u = 0; u < 3; u++) {
+                    int64_t ih = oh * v->SH + u * v->DH - v->PT;
+                    xr[nrows * 3 + u] = (u < v->KH && ih >= 0 && ih < v->H)
+                                            ? c->x + (b * v->H + ih) * v->W
+                                            : NULL;
+                }
+            }
+            c->o->wgrad_m1_chunk(part, xr, dyr, nrows, v->KH, lo, hi, v->SW, v->DW, v->PL, N);
+            continue;
+        }
         for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
             int64_t b = row / v->OH, oh = row % v->OH;
             const float *dy = c->dy + (b * v->OH + oh) * v->OW * N;
@@ -713,16 +750,7 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
                 const float *xrow = c->x + (b * v->H + ih) * v->W * M;
                 /* one input or output channel: all kernel columns at once */
                 int64_t lo[8], hi[8];
-                for (int64_t t = 0; t < v->KW; t++) {
-                    int64_t off = t * v->DW - v->PL;
-                    lo[t] = off < 0 ? (-off + v->SW - 1) / v->SW : 0;
-                    hi[t] = v->W - off <= 0 ? 0 : (v->W - off + v->SW - 1) / v->SW;
-                    /* [lo, hi) within [0, OW]: an empty range must not point past the
-                     * row either (the kernels take min lo .. max hi as the ow span) */
-                    if (lo[t] > v->OW) lo[t] = v->OW;
-                    if (hi[t] > v->OW) hi[t] = v->OW;
-                    if (hi[t] < lo[t]) hi[t] = lo[t];
-                }
+                wgrad_cols(v, lo, hi);
                 if (M == 1)
                     c->o->wgrad_m1(part + u * v->KW * N, xrow, dy, lo, hi, v->KW, v->SW, v->DW,
                                    v->PL, N);

@@ -271,7 +271,8 @@ static void sigmoid_grad(SIG_FN_ARGS) {
     sigmoid_grad_generic(dp, y, p, n, sc);
 }
 
-#define BCE_BLOCK 1024 /* terms computed at once (stack buffer) */
+#define BCE_BLOCK 8192 /* terms computed at once (stack buffer, 32 KB) */
+#define BCE_ROWS 4     /* rows summed side by side */
 
 /* Rows [r0, r1) of BCE or BCE_LOGITS: the same values and double sums, in the same order, as row_value. */
 static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
@@ -292,7 +293,21 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
                 }
                 continue;
             }
-            for (int64_t r = rb; r < re; r++) {
+            /* BCE_ROWS rows at a time: independent double chains (one row alone is a chain of
+             * C dependent adds, latency-bound); each row still adds j ascending from 0.0 */
+            int64_t r = rb;
+            for (; r + BCE_ROWS <= re; r += BCE_ROWS) {
+                const float *tr = t + (r - rb) * C;
+                double acc[BCE_ROWS] = {0.0};
+                for (int64_t j = 0; j < C; j++)
+                    for (int q = 0; q < BCE_ROWS; q++) acc[q] += (double)tr[q * C + j];
+                for (int q = 0; q < BCE_ROWS; q++) {
+                    float v = (float)(acc[q] / (double)C);
+                    c->values[r + q] = v;
+                    part += (double)v;
+                }
+            }
+            for (; r < re; r++) {
                 const float *tr = t + (r - rb) * C;
                 double acc = 0.0;
                 for (int64_t j = 0; j < C; j++) acc += (double)tr[j];

@@ -3,10 +3,16 @@
  * Forward kernels are parallel over output rows (b, oh); backward kernels scatter into dinp and
  * are parallel over the batch, so that each sample's dinp is written by one thread in a fixed
  * order: results do not depend on the thread count.
+ * The 2x2 / stride 2 max pooling (forward, and a backward that writes every cell once instead of
+ * zeroing then scattering) is compiled for SSE2, AVX2 and AVX-512 (isa_builds.h) and gives the
+ * general kernels' bits (aenn_pool_set_special_paths(0) turns it off for tests).
  */
 #include "pool.h"
 
 #include <string.h>
+
+#include "isa_builds.h"
+#include "mathfn_vec.h"
 
 /* The real rows [*lo, *hi) covered by the window starting at o*s - pad (length k, axis n). */
 static inline void window(int64_t o, int64_t s, int64_t pad, int64_t k, int64_t n, int64_t *lo,
@@ -92,7 +98,8 @@ static inline void max_step(float *m, int32_t *k, float v, int32_t kv) {
     *k = (kv & take) | (*k & ~take);
 }
 
-static void maxpool2x2_forward_rows(void *vctx, int64_t begin, int64_t end) {
+static AENN_ALWAYS_INLINE void maxpool2x2_forward_rows_body(void *vctx, int64_t begin,
+                                                            int64_t end) {
     maxpool_ctx *ctx = vctx;
     const aenn_pool_geom *g = ctx->g;
     const int64_t C = g->C, W = g->W;
@@ -117,6 +124,9 @@ static void maxpool2x2_forward_rows(void *vctx, int64_t begin, int64_t end) {
         }
     }
 }
+
+/* compiled for SSE2, AVX2 and AVX-512 (integer selects and compares: the same bits) */
+AENN_ISA_BUILDS(maxpool2x2_forward_rows)
 
 /* inp (B, H, W, C) -> out (B, OH, OW, C); argmax (B, OH, OW, C) int32 caches the spatial index
  * h*W + w (within the sample) of the maximum of each window, for backward. */
@@ -156,13 +166,68 @@ static void maxpool_backward_samples(void *vctx, int64_t begin, int64_t end) {
     }
 }
 
+/* 2x2 windows at stride 2 (pool2x2_applies): the windows do not overlap, so each dinp cell
+ * gets at most one term and the scatter's result is 0.0f + dout at the cell argmax names and
+ * 0.0f elsewhere (0.0f + -0.0f is +0.0f, as in the scatter). Written in one pass, every cell
+ * once, with branch-free selects. Returns 0 if some argmax of sample b is not in its own window
+ * (argmax made by hand): the caller then runs the general scatter for that sample. */
+static AENN_ALWAYS_INLINE int maxpool2x2_backward_sample(const maxpool_bwd_ctx *ctx,
+                                                         int64_t b) {
+    const aenn_pool_geom *g = ctx->g;
+    const int64_t C = g->C, W = g->W, OW = g->OW;
+    float *dinp_b = ctx->dinp + b * g->H * W * C;
+    int32_t miss = 0;
+    for (int64_t oh = 0; oh < g->OH; oh++) {
+        float *r0 = dinp_b + 2 * oh * W * C, *r1 = r0 + W * C;
+        const float *d_row = ctx->dout + (b * g->OH + oh) * OW * C;
+        const int32_t *a_row = ctx->argmax + (b * g->OH + oh) * OW * C;
+        for (int64_t ow = 0; ow < OW; ow++) {
+            float *restrict q00 = r0 + 2 * ow * C, *restrict q01 = q00 + C;
+            float *restrict q10 = r1 + 2 * ow * C, *restrict q11 = q10 + C;
+            const float *restrict d = d_row + ow * C;
+            const int32_t *restrict a = a_row + ow * C;
+            const int32_t i00 = (int32_t)(2 * oh * W + 2 * ow);
+            for (int64_t c = 0; c < C; c++) {
+                float v = 0.0f + d[c];
+                int32_t k = a[c];
+                int e00 = k == i00, e01 = k == i00 + 1, e10 = k == i00 + (int32_t)W,
+                    e11 = k == i00 + (int32_t)W + 1;
+                miss |= (e00 | e01 | e10 | e11) ^ 1;
+                q00[c] = aenn_vsel(e00, v, 0.0f);
+                q01[c] = aenn_vsel(e01, v, 0.0f);
+                q10[c] = aenn_vsel(e10, v, 0.0f);
+                q11[c] = aenn_vsel(e11, v, 0.0f);
+            }
+        }
+        /* an odd last column: no window covers it */
+        if (2 * OW < W) {
+            memset(r0 + 2 * OW * C, 0, (size_t)((W - 2 * OW) * C) * sizeof(float));
+            memset(r1 + 2 * OW * C, 0, (size_t)((W - 2 * OW) * C) * sizeof(float));
+        }
+    }
+    /* odd last rows */
+    if (2 * g->OH < g->H)
+        memset(dinp_b + 2 * g->OH * W * C, 0, (size_t)((g->H - 2 * g->OH) * W * C) * sizeof(float));
+    return miss == 0;
+}
+
+static AENN_ALWAYS_INLINE void maxpool2x2_backward_samples_body(void *vctx, int64_t begin,
+                                                                int64_t end) {
+    maxpool_bwd_ctx *ctx = vctx;
+    for (int64_t b = begin; b < end; b++)
+        if (!maxpool2x2_backward_sample(ctx, b)) maxpool_backward_samples(vctx, b, b + 1);
+}
+AENN_ISA_BUILDS(maxpool2x2_backward_samples)
+
 /* dout (B, OH, OW, C), argmax from forward -> dinp (B, H, W, C): each dout goes to its window's
  * maximum (overlapping windows add up). */
 void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argmax,
                              const aenn_pool_geom *g) {
     maxpool_bwd_ctx ctx = {dinp, dout, argmax, g};
-    /* (a 2x2 path writing each cell once measured no faster than memset + scatter: both are
-     * bound by the memory traffic) */
+    if (pool2x2_applies(g)) {
+        aenn_parallel_for(g->B, 1, maxpool2x2_backward_samples, &ctx);
+        return;
+    }
     aenn_parallel_for(g->B, 1, maxpool_backward_samples, &ctx);
 }
 

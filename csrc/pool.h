@@ -21,7 +21,7 @@ void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argm
 void aenn_avgpool2d_forward(float *out, const float *inp, const aenn_pool_geom *g);
 void aenn_avgpool2d_backward(float *dinp, const float *dout, const aenn_pool_geom *g);
 
-/* The 2x2 / stride 2 max-pooling forward path is on by default; 0 turns it off (tests compare it with
+/* The 2x2 / stride 2 max-pooling paths (forward and backward) are on by default; 0 turns it off (tests compare it with
  * the general kernels). Returns the previous setting. */
 int aenn_pool_set_special_paths(int on);
 

@@ -1,6 +1,6 @@
-"""The 2x2 / stride 2 max-pooling forward path gives the SAME BITS as the general kernel
-(`_core.pool_set_special_paths(False)`, 1 thread), on 1 and 2 threads: values and argmax (and
-the backward scatter that reads them), with ties (the first maximum wins), NaNs, -0 and odd
+"""The 2x2 / stride 2 max-pooling paths (forward, and the backward that writes every cell once)
+give the SAME BITS as the general kernels (`_core.pool_set_special_paths(False)`, 1 thread), on
+1 and 2 threads and every ISA: values and argmax (and the backward that reads them), with ties (the first maximum wins), NaNs, -0 and odd
 sizes (cells no window covers)."""
 
 import numpy as np
@@ -50,8 +50,30 @@ def _general(fn):
 def test_pool2x2_same_bits_as_general(restore_core, shape):
     x = _inputs(shape, 0)
     want = _general(lambda: _run(x, 1))
+    for isa in _core.available_isas():
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            got = _run(x, 1)
+            for g, w in zip(got, want):
+                assert g.tobytes() == w.tobytes(), (isa, threads)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 10, 3), (1, 7, 9, 17)], ids=str)
+def test_pool2x2_backward_hand_made_argmax(restore_core, shape):
+    """An argmax outside its own window (only made by hand) still scatters like the general
+    kernel: the 2x2 backward falls back to the scatter for that sample."""
+    B, H, W, C = shape
+    rng = np.random.default_rng(5)
+    arg = rng.integers(0, H * W, (B, H // 2, W // 2, C)).astype(np.int32)
+    dout = rng.standard_normal(arg.shape).astype(np.float32)
+
+    def run():
+        dinp = np.full(shape, 7.0, np.float32)
+        _core.maxpool2d_backward(dinp, dout, arg, *GEOM)
+        return dinp
+
+    want = _general(run)
     for threads in (1, 2):
         _core.set_num_threads(threads)
-        got = _run(x, 1)
-        for g, w in zip(got, want):
-            assert g.tobytes() == w.tobytes()
+        assert run().tobytes() == want.tobytes()
