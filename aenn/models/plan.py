@@ -134,13 +134,16 @@ def _dense_chain(model):
 
 
 def _watched(layers):
-    """(layer, attribute) pairs whose values the plan was built from: a change re-plans."""
-    names = {Dense: ("activation", "use_bias"), BatchNormalization: ("momentum", "epsilon"),
+    """(layer, attribute) pairs whose values the plan was built from: a change re-plans.
+    Dense layers are left out (their `trainable` is in the step plan's key, and the Dense-only
+    chains, the MLP, keep their per-step cost)."""
+    names = {BatchNormalization: ("momentum", "epsilon"),
              Dropout: ("rate", "noise_shape", "seed_generator"),
              Activation: ("activation",), LeakyReLU: ("_activation",), ELU: ("_activation",),
              Softmax: ("_activation",),
              ReLU: ("negative_slope", "max_value", "threshold")}
-    return [(layer, a) for layer in layers for a in names[type(layer)] + ("trainable",)]
+    return [(layer, a) for layer in layers if type(layer) is not Dense
+            for a in names[type(layer)] + ("trainable",)]
 
 
 def _on_logits(last, loss):
@@ -389,7 +392,7 @@ class DensePlan:
         for v, a in self.arrays:
             if v.value is not a:
                 return False
-        return [getattr(l, a) for l, a in self.watched] == self.watched_values
+        return not self.watched or [getattr(l, a) for l, a in self.watched] == self.watched_values
 
     # ----- one step ---------------------------------------------------------------------------
     def step(self, idx):
