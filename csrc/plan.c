@@ -1,8 +1,8 @@
-/* plan.c -- the compiled training step of a Dense chain (see plan.h).
+/* plan.c -- the compiled training step of a layer chain (see plan.h).
  *
  * Each stage below names the Python code it replaces; the kernel calls, their arguments and
  * their order are that code's, so the results are the same bits (tests/test_plan.py compares
- * weights, slots and History with AENN_PLAN=0 byte for byte).
+ * weights, moving statistics, slots and History with AENN_PLAN=0 byte for byte).
  */
 #include "plan.h"
 
@@ -12,6 +12,9 @@
 #include "activation.h"
 #include "dense.h"
 #include "loss.h"
+#include "noise.h"
+#include "norm.h"
+#include "rng.h"
 
 /* Index of the largest value of row[0..n), the first one on ties; a NaN counts as the largest
  * (the first NaN wins) -- what np.argmax returns. */
@@ -25,8 +28,93 @@ static int64_t argmax_row(const float *row, int64_t n) {
     return best;
 }
 
+/* BatchNormalization.forward's moving averages, in NumPy's float32 arithmetic:
+ *   moving = moving * m + stat * (float32(1) - m)
+ * Serial, on the calling thread like the NumPy expression (no flush-to-zero). */
+static void moving_average(float *moving, const float *stat, int64_t C, float momentum) {
+    const float m = momentum, one_m = 1.0f - m;
+    for (int64_t c = 0; c < C; c++) moving[c] = moving[c] * m + stat[c] * one_m;
+}
+
+/* One layer's forward pass on B rows of x (B, in) into d->y. */
+static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const float *x, int64_t B,
+                          const aenn_plan_draw **draw) {
+    const int64_t n = B * d->out;
+    switch (d->kind) {
+    case AENN_PLAN_DENSE: /* Dense.forward: dense_forward into z, then _act_forward into y */
+        aenn_dense_forward(d->z, x, d->kernel, d->bias, B, d->in, d->out);
+        if (d->act == AENN_PLAN_SOFTMAX)
+            aenn_softmax_forward(d->y, d->z, B, d->out);
+        else if (d->act != AENN_ACT_LINEAR)
+            aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        break;
+    case AENN_PLAN_BATCHNORM: /* BatchNormalization.forward, training and trainable */
+        aenn_batchnorm_forward_train(d->y, d->mean, d->inv_std, d->var, x, d->gamma, d->beta,
+                                     p->bn_scratch, B, d->out, d->eps);
+        moving_average(d->moving_mean, d->mean, d->out, d->momentum);
+        moving_average(d->moving_var, d->var, d->out, d->momentum);
+        break;
+    case AENN_PLAN_DROPOUT: /* Dropout.forward: bernoulli_mask (one draw), then _mask_mul */
+        if (d->keep > 0.0f) {
+            aenn_rng_bernoulli(d->mask, n, (*draw)->key, (*draw)->counter, d->keep);
+            (*draw)++;
+        } else {
+            memset(d->mask, 0, (size_t)n * sizeof(float)); /* np.zeros: rate 1 draws nothing */
+        }
+        aenn_mask_mul(d->y, x, d->mask, d->scale, B, 1, d->out, 1);
+        break;
+    case AENN_PLAN_ACTIVATION: /* _ElementwiseActivationLayer.forward: Activation.forward */
+        if (d->act == AENN_PLAN_SOFTMAX)
+            aenn_softmax_forward(d->y, x, B, d->out);
+        else
+            aenn_activation_forward(d->y, x, n, d->act, d->alpha);
+        break;
+    case AENN_PLAN_RELU: /* ReLU.forward */
+        aenn_relu_forward(d->y, x, n, d->slope, d->max_value, d->threshold);
+        break;
+    }
+}
+
+/* One layer's backward pass: d->dy -> dinp (the previous layer's dy, or NULL) and the weight
+ * gradients. x is the layer's forward input. */
+static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const float *x,
+                           float *dinp, int64_t B) {
+    const int64_t n = B * d->out;
+    switch (d->kind) {
+    case AENN_PLAN_DENSE: { /* Dense.backward: _act_backward unless linear or on logits */
+        const float *dz = d->dy;
+        if (d->dz != NULL) {
+            if (d->act == AENN_PLAN_SOFTMAX)
+                aenn_softmax_backward(d->dz, d->dy, d->y, B, d->out);
+            else
+                aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
+            dz = d->dz;
+        }
+        aenn_dense_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, B, d->in, d->out);
+        break;
+    }
+    case AENN_PLAN_BATCHNORM: /* BatchNormalization.backward, training statistics */
+        aenn_batchnorm_backward(dinp, d->dgamma, d->dbeta, d->dy, x, d->mean, d->inv_std,
+                                d->gamma, p->bn_scratch, B, d->out, 1);
+        break;
+    case AENN_PLAN_DROPOUT: /* Dropout.backward: _mask_mul(dout, mask, scale) */
+        aenn_mask_mul(dinp, d->dy, d->mask, d->scale, B, 1, d->out, 1);
+        break;
+    case AENN_PLAN_ACTIVATION: /* Activation.backward(dout, x, y) */
+        if (d->act == AENN_PLAN_SOFTMAX)
+            aenn_softmax_backward(dinp, d->dy, d->y, B, d->out);
+        else
+            aenn_activation_backward(dinp, d->dy, x, d->y, n, d->act, d->alpha);
+        break;
+    case AENN_PLAN_RELU: /* ReLU.backward */
+        aenn_relu_backward(dinp, d->dy, x, n, d->slope, d->max_value, d->threshold);
+        break;
+    }
+}
+
 int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, int64_t ycols,
-                   const int64_t *idx, int64_t B, const float *h, double *loss, int64_t *hits) {
+                   const int64_t *idx, int64_t B, const float *h, const aenn_plan_draw *draws,
+                   double *loss, int64_t *hits) {
     if (B < 1 || B > p->cap) return AENN_ERR_SHAPE;
     const int64_t L = p->nlayers;
     const aenn_plan_layer *last = &p->layers[L - 1];
@@ -49,21 +137,16 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
     for (int64_t r = 0; r < B; r++)
         memcpy(p->x + r * in0, x_all + idx[r] * in0, (size_t)in0 * sizeof(float));
 
-    /* Forward: Dense.forward -- dense_forward into z, then _act_forward into y. */
-    const float *xin = p->x;
-    for (int64_t l = 0; l < L; l++) {
-        const aenn_plan_layer *d = &p->layers[l];
-        aenn_dense_forward(d->z, xin, d->kernel, d->bias, B, d->in, d->out);
-        if (d->act == AENN_PLAN_SOFTMAX)
-            aenn_softmax_forward(d->y, d->z, B, d->out);
-        else if (d->act != AENN_ACT_LINEAR)
-            aenn_activation_forward(d->y, d->z, B * d->out, d->act, d->alpha);
-        xin = d->y;
-    }
+    /* Forward: Functional.forward, the layers in order in training mode. */
+    const aenn_plan_draw *draw = draws;
+    for (int64_t l = 0; l < L; l++)
+        layer_forward(p, &p->layers[l], l > 0 ? p->layers[l - 1].y : p->x, B, &draw);
 
-    /* Loss and its gradient: Loss.value_and_grad (_run), on the logits z when the Python path
-     * passes logits= (Trainer._compute_loss), else on y. */
-    const float *target = p->on_logits ? last->z : last->y;
+    /* Loss and its gradient: Loss.value_and_grad (_run), on the logits when the Python path
+     * passes logits= (Trainer._compute_loss): a Dense layer's z, an activation layer's input. */
+    const float *target = last->y;
+    if (p->on_logits)
+        target = last->kind == AENN_PLAN_DENSE ? last->z : (L > 1 ? p->layers[L - 2].y : p->x);
     if (p->loss_kind == AENN_PLAN_LOSS_SPARSE) {
         aenn_sparse_cce_forward(p->values, loss, p->scratch, p->labels, target, B, cols,
                                 p->from_logits);
@@ -74,21 +157,14 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
         aenn_loss_backward(last->dy, p->yt, target, B, cols, p->loss_kind, p->loss_param);
     }
 
-    /* Backward in reverse order: Dense.backward -- _act_backward unless linear or from logits,
-     * then dense_backward; the first layer computes no input gradient (need_dinputs=False). */
+    /* Backward in reverse order: Functional._backward_by_id. A layer runs when it has trainable
+     * weights or its input needs a gradient, and computes dinp only in the latter case. */
     for (int64_t l = L - 1; l >= 0; l--) {
         const aenn_plan_layer *d = &p->layers[l];
-        const float *dz = d->dy;
-        if (d->dz != NULL) {
-            if (d->act == AENN_PLAN_SOFTMAX)
-                aenn_softmax_backward(d->dz, d->dy, d->y, B, d->out);
-            else
-                aenn_activation_backward(d->dz, d->dy, d->z, d->y, B * d->out, d->act, d->alpha);
-            dz = d->dz;
-        }
+        if (!d->backward) continue;
         const float *x = l > 0 ? p->layers[l - 1].y : p->x;
-        float *dinp = l > 0 ? p->layers[l - 1].dy : NULL;
-        aenn_dense_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, B, d->in, d->out);
+        float *dinp = d->need_dx && l > 0 ? p->layers[l - 1].dy : NULL;
+        layer_backward(p, d, x, dinp, B);
     }
 
     /* Optimizer.apply: one fused update of every weight. */

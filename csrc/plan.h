@@ -1,15 +1,19 @@
-/* plan.h -- a compiled training step for a chain of Dense layers (DESIGN.md decision 6).
+/* plan.h -- a compiled training step for a chain of layers (DESIGN.md decision 6).
  *
- * When Python overhead is a large share of a step (the MLP benchmark at batch 32: ~35%), the
- * whole step -- gather the batch, forward, loss and its gradient, backward, the fused optimizer
- * update, the accuracy count -- runs here in one call. It calls EXACTLY the kernels the Python
- * path calls (aenn/models/training.py, aenn/layers/core.py Dense, aenn/losses.py,
- * aenn/optimizers.py), with the same arguments in the same order, so the weights, the optimizer
- * slots and the logged loss are bit-identical to the Python path.
+ * When Python overhead is a large share of a step (the MLP benchmark at batch 32: ~35%; the
+ * dense DAE: ~2 ms of a ~18 ms step), the whole step -- gather the batch, forward, loss and
+ * its gradient, backward, the fused optimizer update, the accuracy count -- runs here in one
+ * call. The chain holds Dense, BatchNormalization (training mode), Dropout (training mode) and
+ * elementwise activation layers (Activation, LeakyReLU, ELU, Softmax, ReLU). The step calls
+ * EXACTLY the kernels the Python path calls (aenn/models/training.py, aenn/models/functional.py,
+ * the layers' forward/backward in aenn/layers/, aenn/losses.py, aenn/optimizers.py), with the
+ * same arguments in the same order, so the weights, the moving statistics, the optimizer slots
+ * and the logged loss are bit-identical to the Python path.
  *
  * The plan owns nothing: every buffer and weight is a caller array (see csrc/py/bind_plan.c and
- * aenn/models/plan.py). Buffers hold `cap` rows (the batch size); a smaller batch (the last
- * partial one) uses their first B rows, which are contiguous (B, n) arrays.
+ * aenn/models/plan.py), and the random draws of the Dropout layers are addressed by the caller
+ * (the layers' seed generators) each step. Buffers hold `cap` rows (the batch size); a smaller
+ * batch (the last partial one) uses their first B rows, which are contiguous (B, n) arrays.
  */
 #ifndef AENN_PLAN_H
 #define AENN_PLAN_H
@@ -17,7 +21,7 @@
 #include "aenn.h"
 #include "optim.h"
 
-#define AENN_PLAN_SOFTMAX (-1)     /* activation kind of a softmax layer (AENN_ACT_* otherwise) */
+#define AENN_PLAN_SOFTMAX (-1)     /* activation kind of a softmax (AENN_ACT_* otherwise) */
 #define AENN_PLAN_LOSS_SPARSE (-1) /* loss kind: sparse categorical crossentropy */
 
 enum {
@@ -26,19 +30,47 @@ enum {
     AENN_PLAN_METRIC_SPARSE = 2,      /* label == argmax(y_pred) */
 };
 
-/* One Dense layer: y = act(x @ kernel + bias); x is the previous layer's y (or the batch). */
+/* Layer kinds of the chain. */
+enum {
+    AENN_PLAN_DENSE = 0,      /* y = act(x @ kernel + bias) */
+    AENN_PLAN_BATCHNORM = 1,  /* batch statistics, moving averages updated */
+    AENN_PLAN_DROPOUT = 2,    /* y = x * mask * scale, mask ~ Bernoulli(keep) */
+    AENN_PLAN_ACTIVATION = 3, /* y = act(x): Activation, LeakyReLU, ELU, Softmax layers */
+    AENN_PLAN_RELU = 4,       /* the Keras ReLU layer (negative_slope, max_value, threshold) */
+    AENN_PLAN_KINDS = 5,
+};
+
+/* One layer. x is the previous layer's y (or the gathered batch); every buffer is (cap, out)
+ * unless noted. Only the fields of the layer's kind are set, the others are 0 / NULL. */
 typedef struct {
-    int64_t in, out;
-    float *kernel;  /* (in, out), the model's weight (updated in place by the optimizer) */
-    float *bias;    /* (out,) or NULL (use_bias=False) */
-    int act;        /* AENN_ACT_* or AENN_PLAN_SOFTMAX */
+    int kind;
+    int64_t in, out;  /* features in and out (equal but for Dense) */
+    float *y;         /* output; == z for a linear Dense */
+    float *dy;        /* dloss/dy, written by the next layer's backward or by the loss */
+    int backward;     /* 0: skipped in backward (Python skips a layer with no trainable weights
+                         whose input needs no gradient, and the activation layer the loss
+                         reads the logits of: then dy IS the previous layer's dy) */
+    int need_dx;      /* backward writes dloss/dx into the previous layer's dy */
+    /* Dense and activation layers */
+    int act;          /* AENN_ACT_* or AENN_PLAN_SOFTMAX */
     float alpha;
-    float *z;       /* (cap, out) pre-activation */
-    float *y;       /* (cap, out) activation output; == z when linear */
-    float *dy;      /* (cap, out) dloss/dy (last layer: dloss/d of what the loss reads) */
-    float *dz;      /* (cap, out) dloss/dz, or NULL when the activation backward is skipped */
-    float *dkernel; /* (in, out) */
-    float *dbias;   /* (out,) or NULL */
+    /* Dense */
+    float *kernel;    /* (in, out), the model's weight (updated in place by the optimizer) */
+    float *bias;      /* (out,) or NULL (use_bias=False) */
+    float *z;         /* pre-activation */
+    float *dz;        /* dloss/dz, or NULL when the activation backward is skipped */
+    float *dkernel;   /* (in, out) */
+    float *dbias;     /* (out,) or NULL */
+    /* BatchNormalization: (out,) each; gamma / beta (and their gradients) NULL when
+     * scale / center is False */
+    float *gamma, *beta, *moving_mean, *moving_var, *mean, *inv_std, *var, *dgamma, *dbeta;
+    float momentum, eps;
+    /* Dropout */
+    float *mask;      /* the Bernoulli mask of this step */
+    float keep;       /* 1 - rate: 0 draws nothing (the mask is all zeros, as in Python) */
+    float scale;      /* 1 / keep, 0 when keep is 0 */
+    /* ReLU layer */
+    float slope, max_value, threshold;
 } aenn_plan_layer;
 
 typedef struct {
@@ -50,21 +82,33 @@ typedef struct {
     int loss_kind;     /* AENN_LOSS_* or AENN_PLAN_LOSS_SPARSE */
     float loss_param;  /* Huber delta */
     int from_logits;   /* sparse kernel flag */
-    int on_logits;     /* the loss reads z of the last layer, whose activation backward is skipped */
+    int on_logits;     /* the loss reads the last layer's pre-activation (Dense: z; activation
+                          layer: its input) and its activation backward is skipped */
     float *values;     /* (cap,) per-sample losses */
     double *scratch;   /* (aenn_num_chunks(cap),) */
+    double *bn_scratch; /* aenn_batchnorm_scratch_size(cap, C) doubles for the widest BN layer */
     int metric;        /* AENN_PLAN_METRIC_* */
     int opt_kind;      /* AENN_OPT_* */
-    aenn_optim_tensors opt; /* params = the weights, grads = the dkernel/dbias buffers */
+    aenn_optim_tensors opt; /* params = the trainable weights in layer order (Dense: kernel,
+                               bias; BN: gamma, beta), grads = their gradient buffers */
     int64_t *iterations;    /* the optimizer's step count, +1 after each update */
+    int64_t ndraws;    /* Dropout layers with keep > 0: one random draw each per step */
 } aenn_plan;
 
+/* One random draw: the seed generator's key and the draw counter (aenn/random.py). */
+typedef struct {
+    uint32_t key[2];
+    uint64_t counter;
+} aenn_plan_draw;
+
 /* One training step on the B rows idx[0..B) of x_all (n, layers[0].in) and y_all (n, ycols);
- * h: the optimizer hyper-parameters of this step. Writes the batch loss (the double the
- * Python path logs) and, for a metric, the number of correct argmax predictions.
+ * h: the optimizer hyper-parameters of this step; draws[p->ndraws]: the draw of each Dropout
+ * layer with keep > 0, in layer order. Writes the batch loss (the double the Python path logs)
+ * and, for a metric, the number of correct argmax predictions.
  * Returns AENN_ERR_VALUE (having changed nothing) if a sparse label is not an integer in
  * [0, classes), AENN_ERR_SHAPE if B is not in [1, cap]. */
 int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, int64_t ycols,
-                   const int64_t *idx, int64_t B, const float *h, double *loss, int64_t *hits);
+                   const int64_t *idx, int64_t B, const float *h, const aenn_plan_draw *draws,
+                   double *loss, int64_t *hits);
 
 #endif /* AENN_PLAN_H */

@@ -1,23 +1,35 @@
-/* bind_plan.c -- Python bindings of the compiled Dense-chain training step (csrc/plan.h).
+/* bind_plan.c -- Python bindings of the compiled training step of a layer chain (csrc/plan.h).
  *
- *   plan_create(layers, x, yt, labels, loss, opt, metric) -> capsule
- *     layers: list of tuples (kernel, bias|None, act, alpha, z, y, dy, dz|None, dkernel,
- *             dbias|None), one per Dense layer in order; act: AENN_ACT_* or -1 (softmax);
- *             y may be the z array itself (linear)
+ *   plan_create(layers, x, yt, labels, loss, opt, metric, bn_scratch) -> capsule
+ *     layers: list of tuples (kind, backward, need_dx, y, dy, *fields), one per layer in order;
+ *             y, dy: (cap, out) float32 buffers; the fields by kind (plan.h):
+ *       Dense (0):          kernel, bias|None, act, alpha, z, dz|None, dkernel, dbias|None
+ *                           (act: AENN_ACT_* or -1 softmax; y is the z array itself when linear)
+ *       BatchNorm (1):      gamma|None, beta|None, moving_mean, moving_var, mean, inv_std, var,
+ *                           dgamma|None, dbeta|None, momentum, eps (the arrays (out,))
+ *       Dropout (2):        mask (cap, out), keep, scale
+ *       Activation (3):     act, alpha
+ *       ReLU (4):           negative_slope, max_value, threshold
  *     x:      (cap, in) float32 batch buffer
  *     yt:     (cap, cols) float32 target buffer, or None with sparse labels
  *     labels: (cap,) int32 label buffer, or None
  *     loss:   (kind, param, from_logits, on_logits, values (cap,) f32, scratch (chunks,) f64);
  *             kind: AENN_LOSS_* or -1 (sparse categorical crossentropy)
- *     opt:    (kind, params, slots, nslots, iterations): params = every kernel and bias in layer order (the
- *             optimizer's variable order), slots = the optimizer's slot arrays interleaved per
- *             parameter, as optim_update takes them;
- *             iterations: the optimizer's int64 0-d step counter, incremented by every step
+ *     opt:    (kind, params, slots, nslots, iterations): params = the trainable weights in layer
+ *             order (Dense: kernel, bias; BN: gamma, beta; the optimizer's variable order),
+ *             slots = the optimizer's slot arrays interleaved per parameter, as optim_update
+ *             takes them; iterations: the optimizer's int64 0-d step counter, incremented by
+ *             every step
  *     metric: 0 none, 1 categorical accuracy, 2 sparse categorical accuracy
- *   plan_step(plan, x_all, y_all, idx, h) -> (loss, hits)
+ *     bn_scratch: float64 (aenn_batchnorm_scratch_size(cap, widest BN),) or None without BN
+ *   plan_step(plan, x_all, y_all, idx, h, draws) -> (loss, hits)
  *     x_all (n, in) f32, y_all (n, cols) or (n,)/(n, 1) for labels, idx (B,) int64 rows,
- *     h: the optimizer's hyper-parameters for this step. Raises ValueError on a bad label.
+ *     h: the optimizer's hyper-parameters for this step; draws: a flat sequence (k0, k1,
+ *     counter) per Dropout layer with keep > 0, in layer order. Raises ValueError on a bad
+ *     label.
  *
+ * The only aliasing allowed: a linear Dense layer's y is its z; the last layer, an activation
+ * layer whose logits the loss reads (backward 0), shares dy with the previous layer.
  * The capsule keeps a reference to every array it points into (the argument tuple), so no
  * buffer or weight can be freed under it; Python re-plans when a weight array is replaced.
  */
@@ -28,6 +40,7 @@
 
 #include "../activation.h"
 #include "../loss.h"
+#include "../norm.h"
 #include "../plan.h"
 
 static const char *FN = "plan_create";
@@ -61,42 +74,144 @@ static int buffer2(PyObject *o, PyArrayObject **a, const char *arg, int64_t rows
     return 0;
 }
 
-static int parse_layer(PyObject *t, aenn_plan_layer *d, int64_t cap, int64_t l) {
-    PyObject *ok, *ob, *oz, *oy, *ody, *odz, *odk, *odb;
-    PyArrayObject *k, *bias = NULL, *z, *y, *dy, *dz = NULL, *dk, *db = NULL;
-    int act;
-    double alpha;
-    if (!PyTuple_Check(t) ||
-        !PyArg_ParseTuple(t, "OOidOOOOOO", &ok, &ob, &act, &alpha, &oz, &oy, &ody, &odz, &odk,
-                          &odb)) {
-        if (!PyErr_Occurred()) bind_error(FN, "layers[%lld] must be a tuple", (long long)l);
-        return -1;
-    }
-    if (act != AENN_PLAN_SOFTMAX && (act < 0 || act >= AENN_ACT_COUNT))
-        return bind_error(FN, "layers[%lld]: bad activation kind %d", (long long)l, act);
-    if (bind_f32(ok, &k, FN, "kernel", 2, BIND_OUT) < 0) return -1;
-    int64_t in = dim(k, 0), out = dim(k, 1);
-    if (bind_f32(ob, &bias, FN, "bias", 1, BIND_OUT | BIND_OPTIONAL) < 0) return -1;
-    if (bias && dim(bias, 0) != out) return bind_error(FN, "bias must have shape (%lld,)", (long long)out);
-    if (buffer2(oz, &z, "z", cap, out) < 0 || buffer2(oy, &y, "y", cap, out) < 0 ||
-        buffer2(ody, &dy, "dy", cap, out) < 0 || buffer2(odk, &dk, "dkernel", in, out) < 0)
-        return -1;
-    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, out) < 0) return -1;
-    if (bind_f32(odb, &db, FN, "dbias", 1, BIND_OUT | BIND_OPTIONAL) < 0) return -1;
-    if ((db == NULL) != (bias == NULL) || (db && dim(db, 0) != out))
-        return bind_error(FN, "layers[%lld]: dbias must match bias", (long long)l);
-    if (act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
-        return bind_error(FN, "layers[%lld]: y must be z exactly when linear", (long long)l);
-    *d = (aenn_plan_layer){in, out, f32(k), f32(bias), act, (float)alpha, f32(z), f32(y),
-                           f32(dy), f32(dz), f32(dk), f32(db)};
+/* A float32 (n,) array, writable; NULL for None when optional. */
+static int vector(PyObject *o, PyArrayObject **a, const char *arg, int64_t n, int optional) {
+    *a = NULL;
+    if (bind_f32(o, a, FN, arg, 1, BIND_OUT | (optional ? BIND_OPTIONAL : 0)) < 0) return -1;
+    if (*a && dim(*a, 0) != n) return bind_error(FN, "`%s` must have shape (%lld,)", arg, (long long)n);
     return 0;
 }
 
+static int check_act(int act, Py_ssize_t l) {
+    if (act != AENN_PLAN_SOFTMAX && (act < 0 || act >= AENN_ACT_COUNT))
+        return bind_error(FN, "layers[%zd]: bad activation kind %d", l, act);
+    return 0;
+}
+
+/* The kind-specific fields of a Dense layer: (kernel, bias, act, alpha, z, dz, dkernel, dbias). */
+static int parse_dense(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
+                       Py_ssize_t l) {
+    PyObject *ok, *ob, *oz, *odz, *odk, *odb;
+    PyArrayObject *k, *bias, *z, *dz = NULL, *dk, *db;
+    double alpha;
+    if (!PyArg_ParseTuple(f, "OOidOOOO", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb))
+        return -1;
+    if (check_act(d->act, l) < 0 || bind_f32(ok, &k, FN, "kernel", 2, BIND_OUT) < 0) return -1;
+    d->in = dim(k, 0);
+    if (dim(k, 1) != d->out)
+        return bind_error(FN, "layers[%zd]: the kernel has %lld outputs, y %lld", l,
+                          (long long)dim(k, 1), (long long)d->out);
+    if (vector(ob, &bias, "bias", d->out, 1) < 0 || buffer2(oz, &z, "z", cap, d->out) < 0 ||
+        buffer2(odk, &dk, "dkernel", d->in, d->out) < 0 || vector(odb, &db, "dbias", d->out, 1) < 0)
+        return -1;
+    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
+    if ((db == NULL) != (bias == NULL))
+        return bind_error(FN, "layers[%zd]: dbias must match bias", l);
+    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
+        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
+    d->kernel = f32(k); d->bias = f32(bias); d->alpha = (float)alpha; d->z = f32(z);
+    d->dz = f32(dz); d->dkernel = f32(dk); d->dbias = f32(db);
+    return 0;
+}
+
+/* BatchNormalization: (gamma, beta, moving_mean, moving_var, mean, inv_std, var, dgamma,
+ * dbeta, momentum, eps). */
+static int parse_batchnorm(PyObject *f, aenn_plan_layer *d, Py_ssize_t l) {
+    PyObject *o[9];
+    PyArrayObject *a[9];
+    static const char *names[9] = {"gamma", "beta", "moving_mean", "moving_var", "mean",
+                                   "inv_std", "var", "dgamma", "dbeta"};
+    static const int optional[9] = {1, 1, 0, 0, 0, 0, 0, 1, 1};
+    double momentum, eps;
+    if (!PyArg_ParseTuple(f, "OOOOOOOOOdd", &o[0], &o[1], &o[2], &o[3], &o[4], &o[5], &o[6],
+                          &o[7], &o[8], &momentum, &eps))
+        return -1;
+    for (int i = 0; i < 9; i++)
+        if (vector(o[i], &a[i], names[i], d->out, optional[i]) < 0) return -1;
+    if ((a[7] == NULL) != (a[0] == NULL) || (a[8] == NULL) != (a[1] == NULL))
+        return bind_error(FN, "layers[%zd]: dgamma / dbeta must match gamma / beta", l);
+    if (!(eps >= 0.0) || !(momentum >= 0.0 && momentum <= 1.0))
+        return bind_error(FN, "layers[%zd]: bad momentum %g or epsilon %g", l, momentum, eps);
+    d->gamma = f32(a[0]); d->beta = f32(a[1]); d->moving_mean = f32(a[2]);
+    d->moving_var = f32(a[3]); d->mean = f32(a[4]); d->inv_std = f32(a[5]); d->var = f32(a[6]);
+    d->dgamma = f32(a[7]); d->dbeta = f32(a[8]);
+    d->momentum = (float)momentum; d->eps = (float)eps;
+    return 0;
+}
+
+static int parse_layer(PyObject *t, aenn_plan_layer *d, int64_t cap, Py_ssize_t l) {
+    if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 5)
+        return bind_error(FN, "layers[%zd] must be a tuple (kind, backward, need_dx, y, dy, ...)", l);
+    PyObject *head = PyTuple_GetSlice(t, 0, 5), *fields = PyTuple_GetSlice(t, 5, PyTuple_GET_SIZE(t));
+    PyObject *oy, *ody;
+    PyArrayObject *y, *dy;
+    int status = -1;
+    if (head == NULL || fields == NULL ||
+        !PyArg_ParseTuple(head, "iiiOO", &d->kind, &d->backward, &d->need_dx, &oy, &ody))
+        goto done;
+    if (bind_f32(oy, &y, FN, "y", 2, BIND_OUT) < 0) goto done;
+    d->out = dim(y, 1);
+    d->in = d->out;
+    if (buffer2(oy, &y, "y", cap, d->out) < 0 || buffer2(ody, &dy, "dy", cap, d->out) < 0) goto done;
+    d->y = f32(y);
+    d->dy = f32(dy);
+    switch (d->kind) {
+    case AENN_PLAN_DENSE: status = parse_dense(fields, d, y, cap, l); break;
+    case AENN_PLAN_BATCHNORM: status = parse_batchnorm(fields, d, l); break;
+    case AENN_PLAN_DROPOUT: {
+        PyObject *om;
+        PyArrayObject *mask;
+        double keep, scale;
+        if (!PyArg_ParseTuple(fields, "Odd", &om, &keep, &scale) ||
+            buffer2(om, &mask, "mask", cap, d->out) < 0)
+            break;
+        if (!(keep >= 0.0 && keep <= 1.0) || !isfinite(scale)) {
+            bind_error(FN, "layers[%zd]: bad keep %g or scale %g", l, keep, scale);
+            break;
+        }
+        d->mask = f32(mask); d->keep = (float)keep; d->scale = (float)scale;
+        status = 0;
+        break;
+    }
+    case AENN_PLAN_ACTIVATION: {
+        double alpha;
+        if (!PyArg_ParseTuple(fields, "id", &d->act, &alpha) || check_act(d->act, l) < 0) break;
+        d->alpha = (float)alpha;
+        status = 0;
+        break;
+    }
+    case AENN_PLAN_RELU: {
+        double s, m, t;
+        if (!PyArg_ParseTuple(fields, "ddd", &s, &m, &t)) break;
+        d->slope = (float)s; d->max_value = (float)m; d->threshold = (float)t;
+        status = 0;
+        break;
+    }
+    default: bind_error(FN, "layers[%zd]: bad layer kind %d", l, d->kind);
+    }
+done:
+    Py_XDECREF(head);
+    Py_XDECREF(fields);
+    return status;
+}
+
+/* The trainable weights of a layer and their gradient buffers, in the optimizer's order. */
+static int layer_params(const aenn_plan_layer *d, float *params[2], float *grads[2]) {
+    int n = 0;
+    float *p0 = d->kind == AENN_PLAN_DENSE ? d->kernel : d->kind == AENN_PLAN_BATCHNORM ? d->gamma : NULL;
+    float *g0 = d->kind == AENN_PLAN_DENSE ? d->dkernel : d->dgamma;
+    float *p1 = d->kind == AENN_PLAN_DENSE ? d->bias : d->kind == AENN_PLAN_BATCHNORM ? d->beta : NULL;
+    float *g1 = d->kind == AENN_PLAN_DENSE ? d->dbias : d->dbeta;
+    if (p0) { params[n] = p0; grads[n] = g0; n++; }
+    if (p1) { params[n] = p1; grads[n] = g1; n++; }
+    return n;
+}
+
 static PyObject *py_plan_create(PyObject *self, PyObject *args) {
-    PyObject *o_layers, *o_x, *o_yt, *o_labels, *o_loss, *o_opt;
+    PyObject *o_layers, *o_x, *o_yt, *o_labels, *o_loss, *o_opt, *o_bn = Py_None;
     int metric;
-    if (!PyArg_ParseTuple(args, "O!OOOO!O!i", &PyList_Type, &o_layers, &o_x, &o_yt, &o_labels,
-                          &PyTuple_Type, &o_loss, &PyTuple_Type, &o_opt, &metric))
+    if (!PyArg_ParseTuple(args, "O!OOOO!O!i|O", &PyList_Type, &o_layers, &o_x, &o_yt, &o_labels,
+                          &PyTuple_Type, &o_loss, &PyTuple_Type, &o_opt, &metric, &o_bn))
         return NULL;
     plan_box *b = PyMem_RawCalloc(1, sizeof *b);
     if (b == NULL) return PyErr_NoMemory();
@@ -122,6 +237,37 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
     if (!PyArg_ParseTuple(o_loss, "ifiiOO", &p->loss_kind, &p->loss_param, &p->from_logits,
                           &p->on_logits, &o_values, &o_scratch))
         goto fail;
+    /* Backward flags and the one dy alias (see the top of this file). */
+    int64_t bn_width = 0;
+    for (Py_ssize_t l = 0; l < L; l++) {
+        const aenn_plan_layer *d = &b->layers[l];
+        int logits_act = l == L - 1 && l > 0 && p->on_logits && d->kind == AENN_PLAN_ACTIVATION;
+        if ((d->need_dx && (l == 0 || !d->backward)) || (logits_act && d->backward)) {
+            bind_error(FN, "layers[%zd]: bad backward / need_dx flags", l);
+            goto fail;
+        }
+        if (l > 0 && (d->dy == b->layers[l - 1].dy) != logits_act) {
+            bind_error(FN, "layers[%zd]: dy must be the previous layer's dy exactly when the loss "
+                       "reads this activation layer's input", l);
+            goto fail;
+        }
+        if (p->on_logits && l == L - 1 && d->kind != AENN_PLAN_DENSE && !logits_act) {
+            bind_error(FN, "on_logits needs a Dense or activation last layer");
+            goto fail;
+        }
+        if (d->kind == AENN_PLAN_BATCHNORM && d->out > bn_width) bn_width = d->out;
+        if (d->kind == AENN_PLAN_DROPOUT && d->keep > 0.0f) p->ndraws++;
+    }
+    if (bn_width > 0) {
+        PyArrayObject *bn;
+        if (bind_array(o_bn, &bn, FN, "bn_scratch", NPY_FLOAT64, 1, BIND_OUT) < 0) goto fail;
+        if (dim(bn, 0) < aenn_batchnorm_scratch_size(cap, bn_width)) {
+            bind_error(FN, "`bn_scratch` needs %lld doubles",
+                       (long long)aenn_batchnorm_scratch_size(cap, bn_width));
+            goto fail;
+        }
+        p->bn_scratch = (double *)PyArray_DATA(bn);
+    }
     if (p->loss_kind != AENN_PLAN_LOSS_SPARSE && (p->loss_kind < 0 || p->loss_kind >= AENN_LOSS_COUNT)) {
         bind_error(FN, "bad loss kind %d", p->loss_kind);
         goto fail;
@@ -157,7 +303,7 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
         bind_error(FN, "bad optimizer kind %d or slot count %d", p->opt_kind, b->nslots);
         goto fail;
     }
-    /* The optimizer's tensors: every kernel and bias in layer order, each with its gradient
+    /* The optimizer's tensors: the trainable weights in layer order, each with its gradient
      * buffer, exactly as Optimizer.apply passes them to optim_update. */
     Py_ssize_t P = PyList_GET_SIZE(o_params);
     if (PyList_GET_SIZE(o_slots) != P * b->nslots) {
@@ -170,16 +316,16 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
     Py_ssize_t k = 0;
     b->offsets[0] = 0;
     for (Py_ssize_t l = 0; l < L; l++) {
-        aenn_plan_layer *d = &b->layers[l];
-        for (int w = 0; w < 2; w++) {
-            float *param = w ? d->bias : d->kernel, *grad = w ? d->dbias : d->dkernel;
-            if (param == NULL) continue;
+        float *lparams[2], *lgrads[2];
+        int nw = layer_params(&b->layers[l], lparams, lgrads);
+        for (int w = 0; w < nw; w++) {
+            float *param = lparams[w], *grad = lgrads[w];
             PyArrayObject *pa;
             if (k >= P || bind_f32(PyList_GET_ITEM(o_params, k), &pa, FN, "params[k]", -1,
                                    BIND_OUT) < 0 || f32(pa) != param) {
                 if (!PyErr_Occurred())
-                    bind_error(FN, "params[%zd] must be the %s of layers[%zd]", k,
-                               w ? "bias" : "kernel", l);
+                    bind_error(FN, "params[%zd] must be trainable weight %d of layers[%zd]", k,
+                               w, l);
                 goto fail;
             }
             for (int s = 0; s < b->nslots; s++) {
@@ -229,9 +375,10 @@ fail:
 
 static PyObject *py_plan_step(PyObject *self, PyObject *args) {
     static const char *fn = "plan_step";
-    PyObject *o_plan, *o_x, *o_y, *o_idx, *o_h;
+    PyObject *o_plan, *o_x, *o_y, *o_idx, *o_h, *o_draws = NULL;
     PyArrayObject *x, *y, *idx;
-    if (!PyArg_ParseTuple(args, "OOOOO", &o_plan, &o_x, &o_y, &o_idx, &o_h)) return NULL;
+    if (!PyArg_ParseTuple(args, "OOOOO|O", &o_plan, &o_x, &o_y, &o_idx, &o_h, &o_draws))
+        return NULL;
     if (!PyCapsule_IsValid(o_plan, CAPSULE)) {
         PyErr_Format(PyExc_TypeError, "%s: argument `plan` must come from plan_create, got %s",
                      fn, Py_TYPE(o_plan)->tp_name);
@@ -268,12 +415,45 @@ static PyObject *py_plan_step(PyObject *self, PyObject *args) {
     Py_DECREF(fh);
     if (nh > AENN_OPT_MAX_H || aenn_optim_num_slots(p->opt_kind, h) != b->nslots)
         return bind_error(fn, "the hyper-parameters do not match the plan's slots"), NULL;
+    /* draws: (k0, k1, counter) per Dropout layer that draws, as rng_bernoulli takes them */
+    aenn_plan_draw draws[16], *dr = draws;
+    if (p->ndraws > 0) {
+        PyObject *fd = o_draws ? PySequence_Fast(o_draws, "plan_step: `draws` must be a sequence of ints") : NULL;
+        if (fd == NULL) {
+            if (!PyErr_Occurred()) bind_error(fn, "the plan needs %lld draws", (long long)p->ndraws);
+            return NULL;
+        }
+        if (PySequence_Fast_GET_SIZE(fd) != 3 * p->ndraws) {
+            Py_DECREF(fd);
+            return bind_error(fn, "`draws` must hold 3 ints per Dropout layer (%lld)",
+                              (long long)(3 * p->ndraws)), NULL;
+        }
+        if (p->ndraws > 16) dr = PyMem_RawMalloc((size_t)p->ndraws * sizeof *dr);
+        if (dr == NULL) { Py_DECREF(fd); return PyErr_NoMemory(); }
+        int bad = 0;
+        for (int64_t i = 0; i < p->ndraws && !bad; i++) {
+            unsigned long long v[3];
+            for (int j = 0; j < 3; j++) {
+                v[j] = PyLong_AsUnsignedLongLong(PySequence_Fast_GET_ITEM(fd, 3 * i + j));
+                if (PyErr_Occurred() || (j < 2 && v[j] > 0xffffffffull)) bad = 1;
+            }
+            dr[i] = (aenn_plan_draw){{(uint32_t)v[0], (uint32_t)v[1]}, (uint64_t)v[2]};
+        }
+        Py_DECREF(fd);
+        if (bad) {
+            if (dr != draws) PyMem_RawFree(dr);
+            PyErr_Clear();
+            return bind_error(fn, "`draws`: keys must be in [0, 2**32), counters in [0, 2**64)"),
+                   NULL;
+        }
+    }
     double loss = 0.0;
     int64_t hits = 0;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = aenn_plan_step(p, f32(x), f32(y), ycols, ix, B, h, &loss, &hits);
+    status = aenn_plan_step(p, f32(x), f32(y), ycols, ix, B, h, dr, &loss, &hits);
     Py_END_ALLOW_THREADS
+    if (dr != draws) PyMem_RawFree(dr);
     if (status == AENN_ERR_VALUE)
         return bind_error(fn, "a label is not an integer class index in [0, %lld)",
                           (long long)p->layers[p->nlayers - 1].out), NULL;
@@ -283,8 +463,9 @@ static PyObject *py_plan_step(PyObject *self, PyObject *args) {
 
 PyMethodDef aenn_methods_plan[] = {
     {"plan_create", py_plan_create, METH_VARARGS,
-     "plan_create(layers, x, yt, labels, loss, opt, metric) -> plan (a compiled Dense-chain step)"},
+     "plan_create(layers, x, yt, labels, loss, opt, metric, bn_scratch=None) -> plan (a compiled "
+     "layer-chain step)"},
     {"plan_step", py_plan_step, METH_VARARGS,
-     "plan_step(plan, x_all, y_all, idx, h) -> (loss, hits): one training step"},
+     "plan_step(plan, x_all, y_all, idx, h, draws=()) -> (loss, hits): one training step"},
     {NULL, NULL, 0, NULL},
 };
