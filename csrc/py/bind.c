@@ -100,6 +100,23 @@ int bind_no_overlap(const char *fn, PyArrayObject *out, const char *oname, PyArr
     return bind_error(fn, "output `%s` shares memory with input `%s`", oname, iname);
 }
 
+int bind_outputs_apart(const char *fn, PyArrayObject *const *outs, const char *const *onames,
+                       int nout, PyArrayObject *const *ins, const char *const *inames, int nin) {
+    for (int i = 0; i < nout; i++) {
+        for (int j = 0; j < nin; j++)
+            if (bind_no_overlap(fn, outs[i], onames[i], ins[j], inames[j])) return -1;
+        for (int j = i + 1; j < nout; j++)
+            if (bind_no_overlap(fn, outs[i], onames[i], outs[j], onames[j])) return -1;
+    }
+    return 0;
+}
+
+float *bind_scratch_f32(int64_t n) {
+    float *s = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(float));
+    if (!s) PyErr_NoMemory();
+    return s;
+}
+
 int bind_status(const char *fn, int status) {
     switch (status) {
     case AENN_OK: return 0;

@@ -51,6 +51,15 @@ int bind_same_shape(const char *fn, PyArrayObject *a, const char *aname, PyArray
 int bind_no_overlap(const char *fn, PyArrayObject *out, const char *oname, PyArrayObject *in,
                     const char *iname);
 
+/* Requires that no output outs[i] overlaps an input ins[j] or another output (NULLs skipped):
+ * the kernels write outputs while they still read inputs. */
+int bind_outputs_apart(const char *fn, PyArrayObject *const *outs, const char *const *onames,
+                       int nout, PyArrayObject *const *ins, const char *const *inames, int nin);
+
+/* n floats (at least 1) of kernel scratch from PyMem_RawMalloc, or NULL with MemoryError set;
+ * free with PyMem_RawFree. */
+float *bind_scratch_f32(int64_t n);
+
 /* Formats the shape of a as "(2, 3, 4)" into buf. */
 void bind_shape_str(PyArrayObject *a, char *buf, size_t size);
 

@@ -87,12 +87,6 @@ static int transpose_geom(const char *fn, aenn_conv2d_geom *g, PyArrayObject *x,
     return 0;
 }
 
-static float *scratch_alloc(int64_t n) {
-    float *s = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!s) PyErr_NoMemory();
-    return s;
-}
-
 static PyObject *py_conv2d_forward(PyObject *self, PyObject *args) {
     static const char *fn = "conv2d_forward";
     PyObject *o_out, *o_inp, *o_w, *o_b;
@@ -127,12 +121,7 @@ static int check_grads(const char *fn, PyArrayObject *dinp, PyArrayObject *dw, P
     const char *onames[3] = {"dinp", "dweight", "dbias"};
     PyArrayObject *ins[3] = {dout, inp, w};
     const char *inames[3] = {"dout", "inp", "weight"};
-    for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 3; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], ins[j], inames[j])) return -1;
-        for (int j = i + 1; j < 3; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], outs[j], onames[j])) return -1;
-    }
+    if (bind_outputs_apart(fn, outs, onames, 3, ins, inames, 3)) return -1;
     return 0;
 }
 
@@ -154,7 +143,7 @@ static PyObject *py_conv2d_backward(PyObject *self, PyObject *args) {
     if (conv_geom(fn, &g, inp, "inp", dout, "dout", w, "weight", sh, sw, dh, dw, pt, pb, pl, pr) ||
         check_grads(fn, dinp, dwt, db, dout, inp, w, g.OC))
         return NULL;
-    float *scratch = scratch_alloc(aenn_conv2d_backward_scratch_size(&g));
+    float *scratch = bind_scratch_f32(aenn_conv2d_backward_scratch_size(&g));
     if (!scratch) return NULL;
     Py_BEGIN_ALLOW_THREADS
     aenn_conv2d_backward(f32(dinp), f32(dwt), f32(db), f32(dout), f32(inp), f32(w), &g, scratch);
@@ -180,7 +169,7 @@ static PyObject *py_conv2d_transpose_forward(PyObject *self, PyObject *args) {
         bind_no_overlap(fn, out, "out", inp, "inp") ||
         bind_no_overlap(fn, out, "out", w, "weight") || bind_no_overlap(fn, out, "out", b, "bias"))
         return NULL;
-    float *scratch = scratch_alloc(aenn_conv2d_transpose_forward_scratch_size(&g));
+    float *scratch = bind_scratch_f32(aenn_conv2d_transpose_forward_scratch_size(&g));
     if (!scratch) return NULL;
     Py_BEGIN_ALLOW_THREADS
     aenn_conv2d_transpose_forward(f32(out), f32(inp), f32(w), f32(b), &g, scratch);
@@ -207,7 +196,7 @@ static PyObject *py_conv2d_transpose_backward(PyObject *self, PyObject *args) {
     if (transpose_geom(fn, &g, inp, "inp", dout, "dout", w, "weight", sh, sw, dh, dw, ct, cl) ||
         check_grads(fn, dinp, dwt, db, dout, inp, w, g.OC))
         return NULL;
-    float *scratch = scratch_alloc(aenn_conv2d_transpose_backward_scratch_size(&g));
+    float *scratch = bind_scratch_f32(aenn_conv2d_transpose_backward_scratch_size(&g));
     if (!scratch) return NULL;
     Py_BEGIN_ALLOW_THREADS
     aenn_conv2d_transpose_backward(f32(dinp), f32(dwt), f32(db), f32(dout), f32(inp), f32(w), &g,

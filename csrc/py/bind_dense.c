@@ -157,12 +157,7 @@ static PyObject *py_dense_backward(PyObject *self, PyObject *args) {
     const char *onames[3] = {"dinp", "dweight", "dbias"};
     PyArrayObject *ins[3] = {dout, inp, weight};
     const char *inames[3] = {"dout", "inp", "weight"};
-    for (int o = 0; o < 3; o++) {
-        for (int i = 0; i < 3; i++)
-            if (bind_no_overlap(fn, outs[o], onames[o], ins[i], inames[i])) return NULL;
-        for (int p = o + 1; p < 3; p++)
-            if (bind_no_overlap(fn, outs[o], onames[o], outs[p], onames[p])) return NULL;
-    }
+    if (bind_outputs_apart(fn, outs, onames, 3, ins, inames, 3)) return NULL;
     float *pdi = f32(dinp), *pdw = f32(dweight), *pdb = f32(dbias);
     const float *pdo = f32(dout), *pi = f32(inp), *pw = f32(weight);
     Py_BEGIN_ALLOW_THREADS

@@ -106,12 +106,7 @@ static PyObject *py_backward(PyObject *self, PyObject *args) {
     const char *onames[] = {"dinp", "dgamma", "dbeta"};
     PyArrayObject *ins[] = {dout, inp, mean, inv, gamma};
     const char *inames[] = {"dout", "inp", "mean", "inv_std", "gamma"};
-    for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 5; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], ins[j], inames[j]) < 0) return NULL;
-        for (int j = i + 1; j < 3; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], outs[j], onames[j]) < 0) return NULL;
-    }
+    if (bind_outputs_apart(fn, outs, onames, 3, ins, inames, 5)) return NULL;
     double *scratch = PyMem_RawMalloc((size_t)aenn_batchnorm_scratch_size(N, C) * sizeof(double));
     if (scratch == NULL) return PyErr_NoMemory();
     Py_BEGIN_ALLOW_THREADS

@@ -26,12 +26,6 @@ static int upconv_geom(const char *fn, aenn_upconv_geom *g, PyArrayObject *x, co
     return 0;
 }
 
-static float *scratch_alloc(int64_t n) {
-    float *s = PyMem_RawMalloc((size_t)(n > 0 ? n : 1) * sizeof(float));
-    if (!s) PyErr_NoMemory();
-    return s;
-}
-
 static PyObject *py_upconv_forward(PyObject *self, PyObject *args) {
     static const char *fn = "upconv_forward";
     PyObject *o_out, *o_inp, *o_w, *o_b;
@@ -46,7 +40,7 @@ static PyObject *py_upconv_forward(PyObject *self, PyObject *args) {
         bind_no_overlap(fn, out, "out", inp, "inp") ||
         bind_no_overlap(fn, out, "out", w, "weight") || bind_no_overlap(fn, out, "out", b, "bias"))
         return NULL;
-    float *scratch = scratch_alloc(aenn_upconv_forward_scratch_size(&g));
+    float *scratch = bind_scratch_f32(aenn_upconv_forward_scratch_size(&g));
     if (!scratch) return NULL;
     Py_BEGIN_ALLOW_THREADS
     aenn_upconv_forward(f32(out), f32(inp), f32(w), f32(b), &g, scratch);
@@ -78,13 +72,8 @@ static PyObject *py_upconv_backward(PyObject *self, PyObject *args) {
     const char *onames[3] = {"dinp", "dweight", "dbias"};
     PyArrayObject *ins[3] = {dout, inp, w};
     const char *inames[3] = {"dout", "inp", "weight"};
-    for (int i = 0; i < 3; i++) {
-        for (int j = 0; j < 3; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], ins[j], inames[j])) return NULL;
-        for (int j = i + 1; j < 3; j++)
-            if (bind_no_overlap(fn, outs[i], onames[i], outs[j], onames[j])) return NULL;
-    }
-    float *scratch = scratch_alloc(aenn_upconv_backward_scratch_size(&g));
+    if (bind_outputs_apart(fn, outs, onames, 3, ins, inames, 3)) return NULL;
+    float *scratch = bind_scratch_f32(aenn_upconv_backward_scratch_size(&g));
     if (!scratch) return NULL;
     Py_BEGIN_ALLOW_THREADS
     aenn_upconv_backward(f32(dinp), f32(dwt), f32(db), f32(dout), f32(inp), f32(w), &g, scratch);
