@@ -12,6 +12,10 @@
  * (KH,KW,M,N) kernel and its start crop is the view's start padding.
  * The innermost loop always runs over a contiguous channel axis (n or m) so gcc vectorises it;
  * the summation order of every output depends only on the shapes, never on the thread count.
+ * Every product is accumulated with an explicit fused multiply-add, acc = fma(x, w, acc) (one
+ * rounding, exactly specified by IEEE-754): an FMA instruction in the avx2 and avx512 builds,
+ * fmaf per lane in the generic build, so every build gives the same bits (docs/determinism.md).
+ * Sums of partials (the wgrad chunks, the bias gradient) are plain adds.
  *
  * Special paths (same order per output, so the same bits; aenn_conv_set_special_paths(0) turns
  * them off for tests): one input channel (M == 1) correlates a row at a time with row_m1 (lanes
@@ -22,13 +26,14 @@
  * corr_n1 with a negative tap step on transposed dy rows (gather_rows_m1); and the weight
  * gradient of M == 1 or N == 1 does all kernel columns of a kernel row in one pass
  * (wgrad_m1 / wgrad_n1); for M == 1 with a 3-wide kernel of <= 3 rows, wgrad_m1_chunk does a
- * whole chunk of rows in one call with all the partials in registers (9 add chains).
+ * whole chunk of rows in one call with all the partials in registers (9 fma chains).
  * Tiling (never changes an output's operations): correlate/gather runs of pixels and wgrad
  * runs of input channels are split into near-equal register tiles of every size up to the
  * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
  */
 #include "conv.h"
 
+#include <math.h>
 #include <string.h>
 
 #include "cpu.h"
@@ -147,10 +152,10 @@ typedef struct {
 #define AENN_CONV_X86 1
 #include <immintrin.h>
 #if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
 #else
 #pragma GCC push_options
-#pragma GCC target("avx2")
+#pragma GCC target("avx2,fma")
 #endif
 #define ISA avx2
 #define VL 8
@@ -167,11 +172,11 @@ typedef struct {
 #undef CK_P4
 #if defined(__clang__)
 #pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,avx512f"))), apply_to = function)
+#pragma clang attribute push(__attribute__((target("avx2,avx512f,fma"))), apply_to = function)
 #else
 #pragma GCC pop_options
 #pragma GCC push_options
-#pragma GCC target("avx2,avx512f")
+#pragma GCC target("avx2,avx512f,fma")
 #endif
 #define ISA avx512
 #define VL 16
@@ -219,7 +224,7 @@ int aenn_conv_set_special_paths(int on) {
 
 /* ---- correlate: y (B,OH,OW,N) = corr(x (B,H,W,M), w (KH,KW,M,N)) + bias (N) [or 0] ------
  * Every y element: acc = bias (or 0); then for u ascending, t ascending over the taps that
- * fall inside x, for m ascending: acc = acc + x * w. */
+ * fall inside x, for m ascending: acc = fma(x, w, acc). */
 typedef struct {
     const view_t *v;
     float *y;
@@ -284,7 +289,7 @@ static const float *n1_row(n1_state *st, const correlate_ctx *c, int64_t b, int6
 }
 
 /* y row (b, oh) for N == 1 from the pixel-lane kernel on the transposed rows: per output,
- * bias + x*w products added for u, t, m ascending over the taps inside x (border lanes keep
+ * bias, then fma(x, w, acc) for u, t, m ascending over the taps inside x (border lanes keep
  * their value for the taps outside: a select, so exactly the skip of the general path). */
 static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, int64_t oh) {
     const view_t *v = c->v;

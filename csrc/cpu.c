@@ -16,9 +16,11 @@ int aenn_isa_supported(int isa) {
     if (isa == AENN_ISA_GENERIC) return 1;
 #ifdef AENN_X86_SIMD
     __builtin_cpu_init();
-    if (isa == AENN_ISA_AVX2) return __builtin_cpu_supports("avx2") != 0;
+    /* the GEMM and convolution kernels of both builds use fused multiply-adds */
+    int fma = __builtin_cpu_supports("fma") != 0;
+    if (isa == AENN_ISA_AVX2) return fma && __builtin_cpu_supports("avx2");
     if (isa == AENN_ISA_AVX512)
-        return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f");
+        return fma && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("avx512f");
 #endif
     return 0;
 }

@@ -4,20 +4,22 @@
  *   - generic (portable C, any CPU): the output is cut into tiles of mc x nc, one parallel work
  *     item each; per K-block of KC the tile's slices of op(A) and op(B) are packed into MR-tall
  *     and NR-wide panels (zero-padded), and a 4 x 8 micro-kernel runs the k loop in registers.
- *   - SIMD (x86-64 AVX-512 16 x 16 and AVX2 6 x 16 micro-kernels, intrinsics): a work item is
- *     a block of rows x up to NCS columns; per K-block its op(B) slice is packed once (16-wide
- *     column panels, zero-padded), each MR-row strip of op(A) is copied once (rows of A at a
- *     fixed stride; A^T strips are read in place on AVX-512) and reused across all the panels,
+ *   - SIMD (x86-64 AVX-512 12 x 32 -- 16 x 16 when N <= 16 -- and AVX2 6 x 16 micro-kernels,
+ *     intrinsics): a work item is a block of rows x up to NCS columns; per K-block its op(B)
+ *     slice is packed once (32- or 16-wide column panels, zero-padded), each MR-row strip of
+ *     op(A) is copied once (rows of A at a fixed stride; 16-row A^T strips are read in place)
+ *     and reused across all the panels,
  *     and the rows x columns grid of items is chosen per call by a small cost model
  *     (plan_simd) so that the threads get equal work.
- * Every element in every path sees acc = init; acc = acc + a*b for k = 0, 1, ..., K-1 in order
- * (a rounded product, then a rounded add: separate mul and add instructions, never FMA), with
+ * Every element in every path sees acc = init; acc = fma(a, b, acc) for k = 0, 1, ..., K-1 in
+ * order (one fused multiply-add, rounded once: vfmadd in the SIMD kernels, fmaf() in C), with
  * an exact float store/reload between K-blocks. Edge tiles run the same micro-kernels (zero-
  * padded panels and strips, masked loads and stores) and only store the valid part. Hence
  * every path, tiling and thread count gives the bits of aenn_gemm_naive.
  */
 #include "gemm.h"
 
+#include <math.h>
 #include <string.h>
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -35,9 +37,10 @@
 #define NC 128   /* max cols of a work tile (multiple of NR) */
 
 /* x86-64 with GCC or Clang: the AVX2 and AVX-512 micro-kernels are picked at run time through
- * aenn_isa() (cpu.h; the generic one is SSE2). All do the same IEEE operations in the same
- * order (no FMA: -ffp-contract=off, no fma target, explicit mul-then-add), so they give the
- * same bits; only speed differs. */
+ * aenn_isa() (cpu.h; the generic one is SSE2 and calls fmaf(), which is a libm routine on an
+ * x86-64 build without the fma target: slow, but the same correctly rounded result). All do
+ * the same IEEE operations in the same order (explicit fused multiply-adds; -ffp-contract=off
+ * so the compiler never fuses anything else), so they give the same bits; only speed differs. */
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
 #define AENN_GEMM_AVX2 1
 #endif
@@ -53,10 +56,7 @@ void aenn_gemm_naive(float *C, const float *A, const float *B, int64_t M, int64_
     for (int64_t i = 0; i < M; i++) {
         for (int64_t j = 0; j < N; j++) {
             float acc = (beta == 0.0f) ? 0.0f : beta * C[i * N + j];
-            for (int64_t k = 0; k < K; k++) {
-                float prod = A_AT(i, k) * B_AT(k, j);
-                acc = acc + prod;
-            }
+            for (int64_t k = 0; k < K; k++) acc = fmaf(A_AT(i, k), B_AT(k, j), acc);
             C[i * N + j] = acc;
         }
     }
@@ -157,7 +157,7 @@ static inline void micro_kernel(int64_t kc, const float *restrict ap, const floa
         const float *b = bp + k * NR;
         for (int i = 0; i < MR; i++) {
             float ai = a[i];
-            for (int j = 0; j < NR; j++) acc[i][j] += ai * b[j];
+            for (int j = 0; j < NR; j++) acc[i][j] = fmaf(ai, b[j], acc[i][j]);
         }
     }
     if (mr == MR && nr == NR) {
@@ -180,6 +180,9 @@ static inline void micro_kernel(int64_t kc, const float *restrict ap, const floa
 #define NCS 128 /* max columns of a SIMD work item (a multiple of every NR below) */
 #endif
 #define MR_MAX 16 /* the tallest SIMD micro-tile (size of the packed op(A) strip) */
+#ifndef MR_WIDE
+#define MR_WIDE 12 /* rows of the AVX-512 32-column micro-tile */
+#endif
 
 /* Micro-kernel of the SIMD path, shape (mr x nr valid of MRX x NRX):
  *   c[r][j] = init(c[r][j]) + sum_k op(A)[r][k] * bp[k*NRX + j]    (k = 0..kc-1 in order)
@@ -200,11 +203,9 @@ typedef struct {
 } simd_isa;
 
 #ifdef AENN_GEMM_AVX2
-/* AVX-512: 16 rows x 16 columns = 16 zmm accumulators; per k one B load, 16 A broadcasts,
- * 16 vmulps and 16 vaddps. Measured on Zen 4 (one zmm mul and one zmm add per cycle): 116
- * GFLOP/s per core in L1, the machine's limit, where 8 x 32 (two vectors per row) reached only
- * 78; one vector per row with >= 12 rows is what keeps both pipes busy. */
-__attribute__((target("avx512f"))) static inline __attribute__((always_inline)) void
+/* AVX-512, one vector per row: 16 rows x 16 columns = 16 zmm accumulators; per k one B load,
+ * 16 A broadcasts and 16 FMAs. Used when op(B) has <= 16 columns (simd_in_force). */
+__attribute__((target("avx512f,fma"))) static inline __attribute__((always_inline)) void
 kernel_avx512_16x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const float *bp,
                     float *c, int64_t ldc, int mr, int nr, int init, float beta) {
     __mmask16 m = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
@@ -222,17 +223,58 @@ kernel_avx512_16x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const 
         const float *ak = a + k * acs;
 #pragma GCC unroll 16
         for (int r = 0; r < 16; r++)
-            acc[r] = _mm512_add_ps(acc[r], _mm512_mul_ps(_mm512_set1_ps(ak[r * ars]), b));
+            acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(ak[r * ars]), b, acc[r]);
     }
 #pragma GCC unroll 16
     for (int r = 0; r < 16; r++)
         if (r < mr) _mm512_mask_storeu_ps(c + r * ldc, m, acc[r]);
 }
 
+/* AVX-512, two vectors per row: R rows x 32 columns = 2R zmm accumulators; per k two B loads,
+ * R A broadcasts (folded into the vfmadd as memory operands) and 2R FMAs. With two FMA units
+ * per core a 16 x 16 tile needs 17 loads per 16 FMAs and is bound by the two load ports;
+ * R x 32 needs R + 2 per 2R. */
+__attribute__((target("avx512f,fma"))) static inline __attribute__((always_inline)) void
+kernel_avx512_rx32(const int R, int64_t kc, const float *a, int64_t ars, int64_t acs,
+                   const float *bp, float *c, int64_t ldc, int mr, int nr, int init, float beta) {
+    __mmask16 m0 = nr >= 16 ? 0xFFFF : (__mmask16)((1u << nr) - 1u);
+    __mmask16 m1 = nr >= 32 ? 0xFFFF : (nr <= 16 ? 0 : (__mmask16)((1u << (nr - 16)) - 1u));
+    __m512 acc[2 * MR_WIDE];
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++) {
+        acc[2 * r] = _mm512_setzero_ps();
+        acc[2 * r + 1] = _mm512_setzero_ps();
+        if (init != INIT_ZERO && r < mr) {
+            acc[2 * r] = _mm512_maskz_loadu_ps(m0, c + r * ldc);
+            acc[2 * r + 1] = _mm512_maskz_loadu_ps(m1, c + r * ldc + 16);
+            if (init == INIT_BETA) {
+                acc[2 * r] = _mm512_mul_ps(_mm512_set1_ps(beta), acc[2 * r]);
+                acc[2 * r + 1] = _mm512_mul_ps(_mm512_set1_ps(beta), acc[2 * r + 1]);
+            }
+        }
+    }
+    for (int64_t k = 0; k < kc; k++) {
+        __m512 b0 = _mm512_load_ps(bp + k * 32);
+        __m512 b1 = _mm512_load_ps(bp + k * 32 + 16);
+        const float *ak = a + k * acs;
+#pragma GCC unroll 16
+        for (int r = 0; r < R; r++) {
+            __m512 av = _mm512_set1_ps(ak[r * ars]);
+            acc[2 * r] = _mm512_fmadd_ps(av, b0, acc[2 * r]);
+            acc[2 * r + 1] = _mm512_fmadd_ps(av, b1, acc[2 * r + 1]);
+        }
+    }
+#pragma GCC unroll 16
+    for (int r = 0; r < R; r++)
+        if (r < mr) {
+            _mm512_mask_storeu_ps(c + r * ldc, m0, acc[2 * r]);
+            _mm512_mask_storeu_ps(c + r * ldc + 16, m1, acc[2 * r + 1]);
+        }
+}
+
 /* AVX2: 6 rows x 16 columns = 12 ymm accumulators (+ 2 B vectors + 1 broadcast of the 16
- * registers); the same per-k operations, two 8-wide halves per row (115 GFLOP/s per core on
- * Zen 4 in L1). No FMA, even on a CPU that has it. */
-__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+ * registers); the same per-k operations, two 8-wide halves per row. */
+__attribute__((target("avx2,fma"))) static inline __attribute__((always_inline)) void
 kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const float *bp,
                  float *c, int64_t ldc, int mr, int nr, int init, float beta) {
     /* lane masks for maskload/maskstore: lane j is on when column j < nr */
@@ -260,8 +302,8 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const flo
 #pragma GCC unroll 6
         for (int r = 0; r < 6; r++) {
             __m256 av = _mm256_broadcast_ss(ak + r * ars);
-            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_mul_ps(av, b0));
-            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_mul_ps(av, b1));
+            acc[r][0] = _mm256_fmadd_ps(av, b0, acc[r][0]);
+            acc[r][1] = _mm256_fmadd_ps(av, b1, acc[r][1]);
         }
     }
 #pragma GCC unroll 6
@@ -274,30 +316,43 @@ kernel_avx2_6x16(int64_t kc, const float *a, int64_t ars, int64_t acs, const flo
 }
 
 /* The two layouts of each kernel (constant row stride: immediate address offsets). */
-__attribute__((target("avx512f"))) static void
+__attribute__((target("avx512f,fma"))) static void
 kernel_avx512_kmajor(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
                      int64_t ldc, int mr, int nr, int init, float beta) {
     kernel_avx512_16x16(kc, a, 1, acs, bp, c, ldc, mr, nr, init, beta);
 }
-__attribute__((target("avx512f"))) static void
+__attribute__((target("avx512f,fma"))) static void
 kernel_avx512_rows(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
                    int64_t ldc, int mr, int nr, int init, float beta) {
     kernel_avx512_16x16(kc, a, KCS, 1, bp, c, ldc, mr, nr, init, beta);
 }
-__attribute__((target("avx2"))) static void
+__attribute__((target("avx2,fma"))) static void
 kernel_avx2_kmajor(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
                    int64_t ldc, int mr, int nr, int init, float beta) {
     kernel_avx2_6x16(kc, a, 1, acs, bp, c, ldc, mr, nr, init, beta);
 }
-__attribute__((target("avx2"))) static void
+__attribute__((target("avx2,fma"))) static void
 kernel_avx2_rows(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
                  int64_t ldc, int mr, int nr, int init, float beta) {
     kernel_avx2_6x16(kc, a, KCS, 1, bp, c, ldc, mr, nr, init, beta);
 }
 
-/* A 16-row strip of A^T is one cache line per k: read in place. A 6-row strip straddles lines
- * and, at power-of-two M, hits few L1 sets: packing it measured faster (75 -> 90 GFLOP/s). */
-static const simd_isa simd_avx512 = {16, 16, kernel_avx512_kmajor, kernel_avx512_rows, 1};
+/* A 16-row strip of A^T is one cache line per k: read in place. 6- and 12-row strips straddle
+ * lines and, at power-of-two M, hit few L1 sets: they are packed. On the dense DAE's products
+ * (1 thread, Xeon with two FMA units per core) 12 x 32 runs at 150-175 GFLOP/s where 16 x 16
+ * ran at 100-160: it needs 14 loads per 24 FMAs instead of 17 per 16. */
+__attribute__((target("avx512f,fma"))) static void
+kernel_avx512w_kmajor(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                      int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx512_rx32(MR_WIDE, kc, a, 1, acs, bp, c, ldc, mr, nr, init, beta);
+}
+__attribute__((target("avx512f,fma"))) static void
+kernel_avx512w_rows(int64_t kc, const float *a, int64_t acs, const float *bp, float *c,
+                    int64_t ldc, int mr, int nr, int init, float beta) {
+    kernel_avx512_rx32(MR_WIDE, kc, a, KCS, 1, bp, c, ldc, mr, nr, init, beta);
+}
+static const simd_isa simd_avx512 = {MR_WIDE, 32, kernel_avx512w_kmajor, kernel_avx512w_rows, 0};
+static const simd_isa simd_avx512_16 = {16, 16, kernel_avx512_kmajor, kernel_avx512_rows, 1};
 static const simd_isa simd_avx2 = {6, 16, kernel_avx2_kmajor, kernel_avx2_rows, 0};
 #endif
 
@@ -417,17 +472,21 @@ int aenn_gemm_set_simd(int enable) {
     return (!gemm_force_generic && aenn_isa() != AENN_ISA_GENERIC) ? 1 : 0;
 }
 
-static const simd_isa *simd_in_force(void) {
+/* The SIMD micro-kernel for an op(B) of N columns: on AVX-512 the 32-column tile, or the
+ * 16-column one when N <= 16 (a 32-wide panel would be more than half padding). Every kernel
+ * gives every element the same chain of operations, so the choice changes speed only. */
+static const simd_isa *simd_in_force(int64_t N) {
 #ifdef AENN_GEMM_AVX2
     int isa = gemm_force_generic ? AENN_ISA_GENERIC : aenn_isa();
-    if (isa == AENN_ISA_AVX512) return &simd_avx512;
+    if (isa == AENN_ISA_AVX512) return N <= 16 ? &simd_avx512_16 : &simd_avx512;
     if (isa == AENN_ISA_AVX2) return &simd_avx2;
 #endif
+    (void)N;
     return NULL;
 }
 
-/* Estimated cycles of one SIMD item of mc x nc: the micro-tiles (mr*nr/16 cycles per k: one
- * 16-lane mul and add per cycle, padding included), packing B (a transposing pack is ~2x a
+/* Estimated cost of one SIMD item of mc x nc, in 16-lane FMAs: the micro-tiles (mr*nr/16 per k,
+ * padding included), packing B (a transposing pack is ~2x a
  * copy) and a fixed cost per item. Only used to choose the split. */
 static double simd_item_cost(const simd_isa *s, int64_t mc, int64_t nc, int64_t K, int transA,
                              int transB) {
@@ -492,7 +551,7 @@ static void plan_simd(gemm_ctx *g, int threads) {
 
 static gemm_ctx make_ctx(float *C, const float *A, const float *B, int64_t M, int64_t N,
                          int64_t K, int transA, int transB, float beta, int threads) {
-    gemm_ctx g = {C, A, B, M, N, K, transA != 0, transB != 0, beta, simd_in_force(), MC, NC, 1};
+    gemm_ctx g = {C, A, B, M, N, K, transA != 0, transB != 0, beta, simd_in_force(N), MC, NC, 1};
     if (g.simd != NULL) {
         plan_simd(&g, threads);
         return g;
