@@ -4,9 +4,10 @@
  * in two variants:
  *   fma:     acc = fma(acc, b, c)                     (2 FLOP per lane per instruction)
  *   mul+add: m = m * b; a = a + c  on 12 + 12 separate chains (1 FLOP per lane per instruction)
- * and prints GFLOP/s per variant, summed over threads. aenn's kernels never use FMA
- * (docs/determinism.md), so the mul+add figure is their ceiling; on AMD Zen 4 both are equal
- * (its two ADD pipes are separate from the two MUL/FMA pipes).
+ * and prints GFLOP/s per variant, summed over threads. aenn's GEMM and convolution kernels use
+ * FMA (docs/determinism.md, rule 1), so the fma figure is their ceiling. On AMD Zen 4 both are
+ * equal (its two ADD pipes are separate from the two MUL/FMA pipes); on an Intel Xeon with two
+ * FMA units per core the fma figure is twice the mul+add one (231 vs 115 GFLOP/s per core).
  *
  *   cc -O2 -mavx512f -mfma -pthread benchmarks/peak_fp32.c -o /tmp/peak_fp32 && /tmp/peak_fp32 2
  */
