@@ -9,6 +9,7 @@ Usage:
     python notebooks/build.py NAME [NAME ...]   # e.g. dit406_mnist_classifiers
     python notebooks/build.py --all
     AENN_QUICK=1 python notebooks/build.py NAME # the reduced-epochs setting used by tests
+    python notebooks/build.py --text-only NAME  # copy edited text cells into the executed notebook
 
 Needs the [notebooks] extra (nbformat, nbclient, ipykernel, matplotlib, pandas, scikit-learn).
 """
@@ -69,17 +70,44 @@ def build(name, timeout):
     print(f"{out.relative_to(HERE.parent)}: executed in {time.time() - start:.0f} s")
 
 
+def refresh_text(name):
+    """Copies the source's text (markdown) cells into the executed notebook and keeps every code
+    cell and its outputs: for an answer edited to quote the numbers printed above it. Refuses when
+    a code cell differs from the source, since then the notebook must run again."""
+    import nbformat
+
+    out = HERE / f"{name}.ipynb"
+    nb = nbformat.read(str(out), as_version=4)
+    cells = parse_percent((SRC / f"{name}.py").read_text())
+    if [k for k, _ in cells] != [c.cell_type for c in nb.cells]:
+        raise SystemExit(f"{name}: the source's cells changed; rebuild the notebook")
+    for (kind, body), cell in zip(cells, nb.cells):
+        if kind == "code" and cell.source != body:
+            raise SystemExit(f"{name}: a code cell changed; rebuild the notebook")
+        if kind == "markdown":
+            cell.source = body
+    tmp = out.with_suffix(".ipynb.tmp")
+    nbformat.write(nb, str(tmp))
+    os.replace(tmp, out)
+    print(f"{out.relative_to(HERE.parent)}: text cells refreshed")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*")
     parser.add_argument("--all", action="store_true")
     parser.add_argument("--timeout", type=int, default=7200, help="seconds per cell")
+    parser.add_argument("--text-only", action="store_true",
+                        help="only copy the text cells of the source into the executed notebook")
     args = parser.parse_args(argv)
     names = sorted(p.stem for p in SRC.glob("*.py")) if args.all else args.names
     if not names:
         parser.error("name a notebook or pass --all")
     for name in names:
-        build(name, args.timeout)
+        if args.text_only:
+            refresh_text(name)
+        else:
+            build(name, args.timeout)
 
 
 if __name__ == "__main__":
