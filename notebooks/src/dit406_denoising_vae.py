@@ -175,8 +175,8 @@ plt.tight_layout(); plt.show()
 # **Answer.** The table and plot above give both curves. Where the "denoised" column is above the
 # "noisy" column, putting the denoising autoencoder in front of the classifier recovers accuracy that
 # the noise destroyed: from level 0.1 up to 0.7 the denoised images are classified far better
-# (0.79 → 0.94 at level 0.1, 0.24 → 0.90 at the training level 0.4, 0.11 → 0.51 at 0.7).
-# At level 0 the denoised column is below the noisy one (0.940 vs 0.975): the autoencoder's
+# (0.79 → 0.94 at level 0.1, 0.24 → 0.90 at the training level 0.4, 0.10 → 0.51 at 0.7).
+# At level 0 the denoised column is below the noisy one (0.943 vs 0.975): the autoencoder's
 # reconstruction loses some detail of clean images (it was trained on noisy inputs, so clean images
 # are outside its training distribution) — compare the first row.
 # At the highest levels both curves fall, because the digit is no longer recoverable.
@@ -260,7 +260,7 @@ plt.tight_layout(); plt.show()
 # a regular sweep of the latent plane. The classifier's printed predictions for the 64 generated
 # images tell how many distinct digit classes the samples cover, and its mean confidence on them,
 # compared with real digits, indicates how digit-like they are. Here the 64 samples are assigned to all
-# ten classes (unevenly: 21 eights, 1 one), with a mean confidence of 0.86 against 0.978 on real test
-# digits — most samples look like digits, some are ambiguous. The latent means have std 1.33 and 1.22,
+# ten classes (unevenly: 20 eights, 1 one), with a mean confidence of 0.86 against 0.978 on real test
+# digits — most samples look like digits, some are ambiguous. The latent means have std 1.34 and 1.21,
 # somewhat wider than the N(0, I) prior. With only two latent dimensions some regions between classes
 # decode to blends of two digits, which is where the low-confidence samples come from.

@@ -146,14 +146,13 @@ for digit, n, ep, loss, rec, pw, nn, sec in rows:
 # outputs) and "mean L2 to nearest training image" measures how close the samples stay to the N
 # training images (small = the model reproduces its training set rather than inventing new shapes).
 #
-# What the table shows: the classifier recognises almost every generated image at every N (100 % for
-# digit 2; 87.5 % for digit 3 at N = 100, 98.4 % for digit 8 at N = 10), so "recognised" alone does not
-# separate the models. The diversity columns do. At N = 10 the samples sit much closer to a training
-# image (mean L2 to the nearest one 3.25 / 1.85 / 2.41 for digits 2 / 3 / 8, against 5.3-5.6 at N = 1000)
-# and the training loss falls to 0.075 against 0.22-0.25: the model has memorised its ten examples and
-# the grid interpolates between copies of them. Their pairwise distance is the largest (6.8-8.8), but
+# What the table shows: the classifier recognises every generated image of all nine models (100 %),
+# so "recognised" alone does not separate the models. The diversity columns do. At N = 10 the samples sit much closer to a training
+# image (mean L2 to the nearest one 3.33 / 1.77 / 1.99 for digits 2 / 3 / 8, against 5.3-5.6 at N = 1000)
+# and the training loss falls to 0.075-0.082 against 0.23-0.25: the model has memorised its ten examples and
+# the grid interpolates between copies of them. Their pairwise distance is the largest (6.0-8.8), but
 # that measures how different the ten memorised images are, not new shapes. At N = 1000 the samples are
-# smooth, typical digits, close to each other (pairwise 1.9-2.6) and not close to any one training image:
+# smooth, typical digits, close to each other (pairwise 1.8-2.4) and not close to any one training image:
 # new digits, but with little variety inside a 2-d latent grid over [−2, 2]². So more examples give
 # samples that generalise; few examples give copies.
 #
@@ -186,8 +185,9 @@ plt.tight_layout(); plt.show()
 # digit (x axis: fraction of the fixed training budget). The last cell decodes latent points far
 # outside the region the prior covers (|z| of 4 to 6) with the N=10 model; the printed list gives the
 # classifier's answer for each, and every answer different from the target digit is an example of a
-# generated image that "breaks" the classifier (titles in red in the figure). Here 2 of the 16 far
-# points do: z = (−6, +6) is read as a 1 and z = (+6, +6) as a 5, while the 14 others are still called
-# 2s — the N = 10 model keeps producing 2-like strokes even far outside the prior, and only the extreme
-# corners decode to shapes the classifier assigns elsewhere. The loss curves show the N = 10 model
+# generated image that "breaks" the classifier (titles in red in the figure). Here 6 of the 16 far
+# points do: z = (+4, +4), (+4, +6), (+6, +4) and (+6, +6) are read as 5s and (+6, −6), (+6, −4) as 7s,
+# while the 10 others (every point with z₁ < 0, and (+4, −6), (+4, −4)) are still called 2s — the
+# N = 10 model keeps producing 2-like strokes far outside the prior on one side of the latent plane,
+# and the far corner on the other side decodes to shapes the classifier assigns elsewhere. The loss curves show the N = 10 model
 # reaching a far lower training loss than N = 1000 for the same budget, the memorisation seen above.
