@@ -32,6 +32,7 @@
  * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
  */
 #include "conv.h"
+#include "conv_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -222,6 +223,21 @@ int aenn_conv_set_special_paths(int on) {
 /* Taps handed to one kernel call at most; longer lists go in segments (same bits). */
 #define TAPMAX 256
 
+/* Output row (b, oh) of a one-input-channel convolution (M == 1, KH <= TAPMAX): y_row (OW,N),
+ * lanes over output channels (row_m1), the kernel rows that fall inside x in ascending order. */
+static void m1_row(const view_t *v, const conv_ops *o, float *y_row, const float *x,
+                   const float *w, const float *bias, int64_t b, int64_t oh) {
+    const float *src[TAPMAX], *wts[TAPMAX];
+    int64_t nu = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        src[nu] = x + (b * v->H + ih) * v->W;
+        wts[nu++] = w + u * v->KW * v->N;
+    }
+    o->row_m1(y_row, v->OW, v->N, src, wts, nu, v->KW, v->SW, v->DW, -v->PL, v->W, bias);
+}
+
 /* ---- correlate: y (B,OH,OW,N) = corr(x (B,H,W,M), w (KH,KW,M,N)) + bias (N) [or 0] ------
  * Every y element: acc = bias (or 0); then for u ascending, t ascending over the taps that
  * fall inside x, for m ascending: acc = fma(x, w, acc). */
@@ -400,18 +416,8 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
         return;
     }
     if (special_paths && v->M == 1 && v->KH <= TAPMAX) { /* one input channel: lanes over output channels */
-        const float *src[TAPMAX], *wts[TAPMAX];
-        for (int64_t row = begin; row < end; row++) {
-            int64_t b = row / v->OH, oh = row % v->OH, nu = 0;
-            for (int64_t u = 0; u < v->KH; u++) {
-                int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                if (ih < 0 || ih >= v->H) continue;
-                src[nu] = c->x + (b * v->H + ih) * v->W;
-                wts[nu++] = c->w + u * v->KW * N;
-            }
-            c->o->row_m1(c->y + row * v->OW * N, v->OW, N, src, wts, nu, v->KW, v->SW, v->DW,
-                         -v->PL, v->W, c->bias);
-        }
+        for (int64_t row = begin; row < end; row++)
+            m1_row(v, c->o, c->y + row * v->OW * N, c->x, c->w, c->bias, row / v->OH, row % v->OH);
         return;
     }
     for (int64_t row = begin; row < end;) {
@@ -689,6 +695,30 @@ static void wgrad_cols(const view_t *v, int64_t *lo, int64_t *hi) {
     }
 }
 
+/* Chunk k of the weight gradient of a one-input-channel convolution with a 3-wide kernel of
+ * <= 3 rows (M == 1, KW == 3, KH <= 3): adds the chunk's products into part (KH,3,1,N), rows
+ * ascending, ow ascending, in one call with all KH*3 partials in registers. dyr[i] is the dy
+ * row (OW,N) of the chunk's i-th (b,oh) row. */
+static void m1_wgrad_chunk(const view_t *v, const conv_ops *o, float *part, const float *x,
+                           const float *const *dyr, int64_t k) {
+    const float *xr[AENN_CHUNK * 3];
+    int64_t lo[3], hi[3];
+    wgrad_cols(v, lo, hi);
+    const int64_t rows = v->B * v->OH;
+    const int64_t r1 = (k + 1) * AENN_CHUNK < rows ? (k + 1) * AENN_CHUNK : rows;
+    int64_t nrows = 0;
+    for (int64_t row = k * AENN_CHUNK; row < r1; row++, nrows++) {
+        int64_t b = row / v->OH, oh = row % v->OH;
+        for (int64_t u = 0; u < 3; u++) {
+            int64_t ih = oh * v->SH + u * v->DH - v->PT;
+            xr[nrows * 3 + u] = (u < v->KH && ih >= 0 && ih < v->H)
+                                    ? x + (b * v->H + ih) * v->W
+                                    : NULL;
+        }
+    }
+    o->wgrad_m1_chunk(part, xr, dyr, nrows, v->KH, lo, hi, v->SW, v->DW, v->PL, v->N);
+}
+
 static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
     const wgrad_ctx *c = arg;
     const view_t *v = c->v;
@@ -728,22 +758,10 @@ static void wgrad_chunks(void *arg, int64_t begin, int64_t end) {
             continue;
         }
         if (M == 1 && v->KW == 3 && v->KH <= 3) {
-            /* the whole chunk in one call, all KH*3 partials in registers */
-            const float *xr[AENN_CHUNK * 3], *dyr[AENN_CHUNK];
-            int64_t lo[3], hi[3];
-            wgrad_cols(v, lo, hi);
-            int64_t nrows = 0;
-            for (int64_t row = k * AENN_CHUNK; row < r1; row++, nrows++) {
-                int64_t b = row / v->OH, oh = row % v->OH;
-                dyr[nrows] = c->dy + row * v->OW * N;
-                for (int64_t u = 0; u < 3; u++) {
-                    int64_t ih = oh * v->SH + u * v->DH - v->PT;
-                    xr[nrows * 3 + u] = (u < v->KH && ih >= 0 && ih < v->H)
-                                            ? c->x + (b * v->H + ih) * v->W
-                                            : NULL;
-                }
-            }
-            c->o->wgrad_m1_chunk(part, xr, dyr, nrows, v->KH, lo, hi, v->SW, v->DW, v->PL, N);
+            const float *dyr[AENN_CHUNK];
+            for (int64_t row = k * AENN_CHUNK; row < r1; row++)
+                dyr[row - k * AENN_CHUNK] = c->dy + row * v->OW * N;
+            m1_wgrad_chunk(v, c->o, part, c->x, dyr, k);
             continue;
         }
         for (int64_t row = k * AENN_CHUNK; row < r1; row++) {
@@ -908,4 +926,29 @@ void aenn_conv2d_transpose_backward(float *dinp, float *dweight, float *dbias, c
     wgrad(dweight, dout, inp, &v, scratch);
     if (dbias) bias_grad(dbias, dout, g->B * g->OH * g->OW, g->OC, bpart);
     if (dinp) correlate(dinp, dout, weight, NULL, &v);
+}
+
+/* ---- internals shared with the fused conv + ReLU + max-pool op (conv_internal.h) ---------- */
+
+void aenn_conv2d_m1_row(float *y_row, const float *inp, const float *weight, const float *bias,
+                        const aenn_conv2d_geom *g, int64_t b, int64_t oh) {
+    view_t v = conv_view(g);
+    m1_row(&v, ops(), y_row, inp, weight, bias, b, oh);
+}
+
+void aenn_conv2d_m1_wgrad_chunk(float *part, const float *inp, const float *const *dyr,
+                                const aenn_conv2d_geom *g, int64_t k) {
+    view_t v = conv_view(g);
+    memset(part, 0, (size_t)(v.KH * v.KW * v.N) * sizeof(float));
+    m1_wgrad_chunk(&v, ops(), part, inp, dyr, k);
+}
+
+void aenn_rowsum_chunks(float *part, const float *d, int64_t R, int64_t N) {
+    rowsum_ctx c = {part, d, R, N};
+    rowsum_chunks(&c, 0, aenn_num_chunks(R));
+}
+
+void aenn_combine_chunks(float *dst, const float *part, int64_t size, int64_t chunks) {
+    combine_ctx cc = {dst, part, size, chunks};
+    aenn_parallel_for(size, 4096, combine_range, &cc);
 }

@@ -86,18 +86,6 @@ static int pool2x2_applies(const aenn_pool_geom *g) {
            2 * g->OH <= g->H && 2 * g->OW <= g->W;
 }
 
-/* One step of the window scan: (m, k) becomes (v, kv) when v > m or v is the first NaN.
- * Selects on the bits (no branches) so that the channel loop vectorises. */
-static inline void max_step(float *m, int32_t *k, float v, int32_t kv) {
-    int32_t take = -(int32_t)((v > *m) | ((v != v) & (*m == *m)));
-    uint32_t mb, vb;
-    memcpy(&mb, m, 4);
-    memcpy(&vb, &v, 4);
-    mb = (vb & (uint32_t)take) | (mb & ~(uint32_t)take);
-    memcpy(m, &mb, 4);
-    *k = (kv & take) | (*k & ~take);
-}
-
 static AENN_ALWAYS_INLINE void maxpool2x2_forward_rows_body(void *vctx, int64_t begin,
                                                             int64_t end) {
     maxpool_ctx *ctx = vctx;
@@ -115,9 +103,9 @@ static AENN_ALWAYS_INLINE void maxpool2x2_forward_rows_body(void *vctx, int64_t 
             for (int64_t c = 0; c < C; c++) {
                 float m = p00[c];
                 int32_t k = i00;
-                max_step(&m, &k, p01[c], i00 + 1);
-                max_step(&m, &k, p10[c], i00 + (int32_t)W);
-                max_step(&m, &k, p11[c], i00 + (int32_t)W + 1);
+                aenn_maxpool_step(&m, &k, p01[c], i00 + 1);
+                aenn_maxpool_step(&m, &k, p10[c], i00 + (int32_t)W);
+                aenn_maxpool_step(&m, &k, p11[c], i00 + (int32_t)W + 1);
                 o[c] = m;
                 a[c] = k;
             }

@@ -327,17 +327,25 @@ class Model(Trainer, Layer):
         tensor ids, outbound tensor ids, single input, single output, the `training` value the
         node was called with (or None), whether the layer is a Model). Rebuilt when the graph
         changes (a new `_nodes` list), plus the fusion role of the node (models/fusion.py):
-        None, `fusion.SKIPPED` for an upsample folded into its Conv2D, or the id of the
-        upsample's input tensor for that Conv2D. Rebuilt when AENN_FUSE changes too."""
+        None; `fusion.SKIPPED` for an upsample folded into its Conv2D, or the id of the
+        upsample's input tensor for that Conv2D; `fusion.POOLED` for a max pool folded into
+        its Conv2D, or a `fusion.ConvPoolRole` for that Conv2D. Rebuilt when AENN_FUSE changes
+        too."""
         fuse = _fusion.enabled()
         fplan = self._forward_plan
         if fplan is None or fplan[0] is not self._nodes or fplan[2] != fuse:
             pairs = _fusion.find_pairs(self) if fuse else {}
+            convpools = _fusion.find_convpools(self) if fuse else {}
             roles = {}
             for up_id, conv in pairs.items():
                 up = next(n for n in self._nodes if id(n) == up_id)
                 roles[up_id] = _fusion.SKIPPED
                 roles[id(conv)] = id(up.inbound_tensors[0])
+            for conv_id, pool in convpools.items():
+                if conv_id in roles or id(pool) in roles:
+                    continue
+                roles[id(pool)] = _fusion.POOLED
+                roles[conv_id] = _fusion.ConvPoolRole(pool.layer, id(pool.outbound_tensors[0]))
             steps = []
             for n in self._nodes:
                 kw = n.call_kwargs
@@ -365,11 +373,24 @@ class Model(Trainer, Layer):
             if role is not None:
                 # A fused UpSampling2D -> Conv2D pair (models/fusion.py): the upsample node
                 # keeps a placeholder entry, its Conv2D runs on the upsample's input.
-                if role is _fusion.SKIPPED:
+                if role is _fusion.SKIPPED or role is _fusion.POOLED:
                     if prof is not None:  # a row for it, with ~0 time
                         prof.push(layer, "forward")
                         prof.pop()
-                    append(_Entry(role, [None], False, False))
+                    # a pooled node's output was written by its Conv2D (just before it)
+                    out = values[out_ids[0]] if role is _fusion.POOLED else None
+                    append(_Entry(role, [out], False, False))
+                    continue
+                if type(role) is _fusion.ConvPoolRole:
+                    if prof is not None:
+                        prof.push(layer, "forward")
+                    try:
+                        y, cache = _fusion.convpool_forward(layer, values[in_ids[0]], role)
+                    finally:
+                        if prof is not None:
+                            prof.pop()
+                    append(_Entry(cache, [None], False, False))
+                    values[role.out_id] = y
                     continue
                 if prof is not None:
                     prof.push(layer, "forward")
@@ -491,7 +512,14 @@ class Model(Trainer, Layer):
                 in zip(plan, reversed(entries)):
             if not need_dx and not trainable:
                 continue
-            if node.single_output:
+            cache = entry.cache
+            if cache is _fusion.POOLED:
+                continue  # a max pool run by its Conv2D, which takes its output's gradient
+            if type(cache) is _fusion.ConvPoolCache:
+                d = grads.pop(cache.out_id, None)
+                if d is None:
+                    continue
+            elif node.single_output:
                 d = grads.pop(out_ids[0], None)
                 if d is None:
                     if not entry.added_loss:
@@ -512,10 +540,17 @@ class Model(Trainer, Layer):
                     node_douts = [d + reg.grad(y) / y.shape[0]
                                   for d, y in zip(node_douts, entry.outputs)]
                 d = node_douts
-            cache = entry.cache
             if cache is _fusion.SKIPPED:
                 continue  # its gradient went straight to its input with its Conv2D's
-            if type(cache) is _fusion.FusedCache:
+            if type(cache) is _fusion.ConvPoolCache:
+                if prof is not None:
+                    prof.push(layer, "backward")
+                try:
+                    dx, wg = _fusion.convpool_backward(layer, d, cache, need_dx)
+                finally:
+                    if prof is not None:
+                        prof.pop()
+            elif type(cache) is _fusion.FusedCache:
                 in_ids = (cache.src_id,)
                 if prof is not None:
                     prof.push(layer, "backward")

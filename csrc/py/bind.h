@@ -84,6 +84,7 @@ extern PyMethodDef aenn_methods_conv[];
 extern PyMethodDef aenn_methods_pool[];
 extern PyMethodDef aenn_methods_upsample[];
 extern PyMethodDef aenn_methods_upconv[];
+extern PyMethodDef aenn_methods_convpool[];
 extern PyMethodDef aenn_methods_norm[];
 extern PyMethodDef aenn_methods_noise[];
 extern PyMethodDef aenn_methods_misc[];

@@ -2,11 +2,13 @@
 #define AENN_BIND_MAIN
 #include "bind.h"
 
+#include "../convpool.h"
+
 static PyMethodDef *families[] = {
     aenn_methods_threads, aenn_methods_activation, aenn_methods_loss,     aenn_methods_optim,
     aenn_methods_rng,     aenn_methods_dense,      aenn_methods_conv,     aenn_methods_pool,
     aenn_methods_upsample, aenn_methods_norm,      aenn_methods_noise,    aenn_methods_misc,
-    aenn_methods_plan,    aenn_methods_upconv,
+    aenn_methods_plan,    aenn_methods_upconv,    aenn_methods_convpool,
 };
 
 static struct PyModuleDef core_module = {
@@ -26,5 +28,6 @@ PyMODINIT_FUNC PyInit__core(void) {
         }
     }
     PyModule_AddIntConstant(m, "CHUNK", AENN_CHUNK);
+    PyModule_AddIntConstant(m, "CONVPOOL_ROW_MAX", AENN_CONVPOOL_ROW_MAX);
     return m;
 }
