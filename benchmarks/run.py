@@ -24,6 +24,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -116,8 +117,11 @@ def format_table(results, imports, peak):
     for r in results:
         base = next((q for q in results if q["model"] == r["model"]
                      and q["framework"] == "aenn"), None)
-        ratio = (f"{r['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}x" if base
-                 else "-")
+        if "ratio_vs_aenn" in r:  # --rounds: the median of the per-round ratios
+            ratio = f"{r['ratio_vs_aenn']:.2f}x"
+        else:
+            ratio = (f"{r['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}x" if base
+                     else "-")
         gf = r["flop_per_epoch"] / r["seconds_per_epoch"] / 1e9
         share = f"{100 * gf / peak:.1f}%" if peak else "-"
         lines.append(f"| {r['model']} | {r['params']:,} | {r['framework']} | {r['samples']} | "
@@ -133,6 +137,27 @@ def format_table(results, imports, peak):
     return "\n".join(lines)
 
 
+def combine_rounds(runs):
+    """One result per (model, framework) from several rounds: the median s/epoch over the rounds,
+    and the median over the rounds of (this framework's time / aenn's time in the same round)."""
+    out = []
+    for model in dict.fromkeys(r["model"] for r in runs):
+        mine = [r for r in runs if r["model"] == model]
+        aenn = {r["round"]: r["seconds_per_epoch"] for r in mine if r["framework"] == "aenn"}
+        for fw in dict.fromkeys(r["framework"] for r in mine):
+            rs = [r for r in mine if r["framework"] == fw]
+            agg = dict(rs[0], round=None)
+            agg["round_seconds"] = [r["seconds_per_epoch"] for r in rs]
+            agg["seconds_per_epoch"] = statistics.median(agg["round_seconds"])
+            agg["peak_rss_mb"] = max(r["peak_rss_mb"] for r in rs)
+            ratios = [r["seconds_per_epoch"] / aenn[r["round"]] for r in rs if r["round"] in aenn]
+            if ratios:
+                agg["round_ratios_vs_aenn"] = ratios
+                agg["ratio_vs_aenn"] = statistics.median(ratios)
+            out.append(agg)
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--models", nargs="*", default=list(MODELS), choices=list(MODELS))
@@ -145,6 +170,11 @@ def main():
                         help="use only the first N samples (default: all)")
     parser.add_argument("--import-repeats", type=int, default=5,
                         help="fresh interpreters per import timing (0: skip)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run every framework of a model this many times, alternating "
+                             "(aenn, torch, keras, aenn, ...); report the median s/epoch and the "
+                             "median of the ratios taken within each round (robust to a machine "
+                             "whose speed drifts)")
     parser.add_argument("--profile", action="store_true",
                         help="print aenn's per-layer profile (time in C vs outside) per model")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "FRAMEWORK"), help=argparse.SUPPRESS)
@@ -168,28 +198,31 @@ def main():
           f"NumPy {info['numpy_version']}, torch {info.get('torch_version')}, "
           f"keras {info.get('keras_version')}; load average {info['load_average']}",
           flush=True)
-    results = []
-    for model in args.models:
-        for fw in args.frameworks:
-            cmd = [sys.executable, __file__, "--one", model, fw, "--epochs", str(args.epochs),
-                   "--threads", str(args.threads)]
-            if args.samples:
-                cmd += ["--samples", str(args.samples)]
-            if args.profile:
-                cmd += ["--profile"]
-            proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
-            line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
-            if args.profile and fw == "aenn":
-                prof = [l for l in proc.stderr.splitlines()
-                        if not l.lstrip().startswith(("Warning", "warnings."))]
-                print(f"\n{model} (aenn profile)\n" + "\n".join(prof[-40:]), flush=True)
-            if proc.returncode != 0 or not line:
-                print(f"{model}/{fw}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
-                continue
-            r = json.loads(line[0][7:])
-            results.append(r)
-            print(f"{model:<28} {fw:<6} {r['seconds_per_epoch']:8.3f} s/epoch  "
-                  f"(epochs {', '.join(f'{t:.2f}' for t in r['epoch_seconds'])})", flush=True)
+    results, runs = [], []
+    for model, rnd, fw in ((m, k, f) for m in args.models for k in range(args.rounds)
+                           for f in args.frameworks):
+        cmd = [sys.executable, __file__, "--one", model, fw, "--epochs", str(args.epochs),
+               "--threads", str(args.threads)]
+        if args.samples:
+            cmd += ["--samples", str(args.samples)]
+        if args.profile:
+            cmd += ["--profile"]
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
+        line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        if args.profile and fw == "aenn":
+            prof = [l for l in proc.stderr.splitlines()
+                    if not l.lstrip().startswith(("Warning", "warnings."))]
+            print(f"\n{model} (aenn profile)\n" + "\n".join(prof[-40:]), flush=True)
+        if proc.returncode != 0 or not line:
+            print(f"{model}/{fw}: failed\n{proc.stderr[-2000:]}", file=sys.stderr)
+            continue
+        r = json.loads(line[0][7:])
+        r["round"] = rnd
+        runs.append(r)
+        print(f"{model:<28} {fw:<6} {r['seconds_per_epoch']:8.3f} s/epoch  "
+              f"(epochs {', '.join(f'{t:.2f}' for t in r['epoch_seconds'])})"
+              + (f"  round {rnd + 1}" if args.rounds > 1 else ""), flush=True)
+    results = runs if args.rounds == 1 else combine_rounds(runs)
     imports = {}
     if args.import_repeats > 0:
         for fw in args.frameworks:
@@ -201,7 +234,9 @@ def main():
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps({"machine": info, "threads": args.threads, "epochs": args.epochs,
                                "samples": args.samples, "peak_gflops": peak,
-                               "results": results, "import_seconds": imports,
+                               "rounds": args.rounds, "results": results,
+                               "runs": runs if args.rounds > 1 else None,
+                               "import_seconds": imports,
                                "table": table}, indent=1))
     print(f"\nwrote {out.relative_to(ROOT)}")
 
