@@ -47,24 +47,8 @@ static AENN_ALWAYS_INLINE void convpool_forward_rows_body(void *vctx, int64_t be
         const int64_t b = row / PH, ph = row % PH;
         aenn_conv2d_m1_row(pre, c->inp, c->weight, c->bias, g, b, 2 * ph);
         aenn_conv2d_m1_row(pre + OW * N, c->inp, c->weight, c->bias, g, b, 2 * ph + 1);
-        for (int64_t pw = 0; pw < PW; pw++) {
-            const float *restrict p00 = pre + 2 * pw * N, *restrict p01 = p00 + N;
-            const float *restrict p10 = p00 + OW * N, *restrict p11 = p10 + N;
-            float *restrict o = c->out + (row * PW + pw) * N;
-            int32_t *restrict a = c->argmax + (row * PW + pw) * N;
-            const int32_t i00 = (int32_t)(2 * ph * OW + 2 * pw);
-            for (int64_t n = 0; n < N; n++) {
-                float m = aenn_vsel(p00[n] > 0.0f, p00[n], 0.0f);
-                int32_t k = i00;
-                aenn_maxpool_step(&m, &k, aenn_vsel(p01[n] > 0.0f, p01[n], 0.0f), i00 + 1);
-                aenn_maxpool_step(&m, &k, aenn_vsel(p10[n] > 0.0f, p10[n], 0.0f),
-                                  i00 + (int32_t)OW);
-                aenn_maxpool_step(&m, &k, aenn_vsel(p11[n] > 0.0f, p11[n], 0.0f),
-                                  i00 + (int32_t)OW + 1);
-                o[n] = m;
-                a[n] = k;
-            }
-        }
+        aenn_relu_maxpool2x2_row(c->out + row * PW * N, c->argmax + row * PW * N, pre,
+                                 pre + OW * N, PW, N, (int32_t)(2 * ph * OW), (int32_t)OW);
     }
 }
 
@@ -87,33 +71,16 @@ typedef struct {
     int64_t chunks, groups;
 } bwd_ctx;
 
-/* d (OW, N) = the gradient of pre at conv row (b, oh), as the pool's and ReLU's backward
- * kernels compute it (see the top of this file). */
+/* d (OW, N) = the gradient of pre at conv row (b, oh) (pool.h: aenn_relu_maxpool2x2_grad_row) */
 static AENN_ALWAYS_INLINE void dy_row(float *restrict d, const bwd_ctx *c, int64_t b,
                                       int64_t oh) {
     const aenn_conv2d_geom *g = c->g;
     const int64_t N = g->OC, OW = g->OW, PH = g->OH / 2, PW = g->OW / 2, ph = oh / 2;
-    if (ph >= PH) { /* an odd last row: in no window */
-        memset(d, 0, (size_t)(OW * N) * sizeof(float));
-        return;
-    }
-    const int64_t base = (b * PH + ph) * PW * N;
-    for (int64_t ow = 0; ow < OW; ow++) {
-        float *restrict dd = d + ow * N;
-        const int64_t pw = ow / 2;
-        if (pw >= PW) { /* an odd last column */
-            for (int64_t n = 0; n < N; n++) dd[n] = 0.0f;
-            continue;
-        }
-        const float *restrict dp = c->dout + base + pw * N, *restrict mp = c->out + base + pw * N;
-        const int32_t *restrict ap = c->argmax + base + pw * N;
-        const int32_t idx = (int32_t)(oh * OW + ow);
-        for (int64_t n = 0; n < N; n++) {
-            float v = 0.0f + dp[n];
-            float r = aenn_vsel(mp[n] > 0.0f, v, v * 0.0f);
-            dd[n] = aenn_vsel(ap[n] == idx, r, 0.0f);
-        }
-    }
+    const int64_t at = (b * PH + ph) * PW * N;
+    const int in_window = ph < PH;
+    aenn_relu_maxpool2x2_grad_row(d, in_window ? c->dout + at : NULL,
+                                  in_window ? c->out + at : NULL,
+                                  in_window ? c->argmax + at : NULL, oh, OW, PW, N);
 }
 
 static AENN_ALWAYS_INLINE void convpool_backward_groups_body(void *vctx, int64_t begin,

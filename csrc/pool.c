@@ -219,6 +219,59 @@ void aenn_maxpool2d_backward(float *dinp, const float *dout, const int32_t *argm
     aenn_parallel_for(g->B, 1, maxpool_backward_samples, &ctx);
 }
 
+/* ---- 2x2 max pooling over relu(pre) (pool.h) --------------------------------------------- */
+
+typedef struct {
+    float *out, *dpre;
+    int32_t *argmax;
+    const float *pre, *dout, *pooled;
+    const int32_t *pooled_argmax;
+    int64_t B, H, W, C;
+} relu_pool_ctx;
+
+/* pooled rows [begin, end), row = b*(H/2) + ph */
+static AENN_ALWAYS_INLINE void relu_maxpool2x2_forward_rows_body(void *vctx, int64_t begin,
+                                                                 int64_t end) {
+    const relu_pool_ctx *c = vctx;
+    const int64_t H = c->H, W = c->W, C = c->C, PH = H / 2, PW = W / 2;
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t b = row / PH, ph = row % PH;
+        const float *p0 = c->pre + (b * H + 2 * ph) * W * C;
+        aenn_relu_maxpool2x2_row(c->out + row * PW * C, c->argmax + row * PW * C, p0, p0 + W * C,
+                                 PW, C, (int32_t)(2 * ph * W), (int32_t)W);
+    }
+}
+AENN_ISA_BUILDS(relu_maxpool2x2_forward_rows)
+
+void aenn_relu_maxpool2x2_forward(float *out, int32_t *argmax, const float *pre, int64_t B,
+                                  int64_t H, int64_t W, int64_t C) {
+    relu_pool_ctx c = {out, NULL, argmax, pre, NULL, NULL, NULL, B, H, W, C};
+    aenn_parallel_for(B * (H / 2), 1 + 4096 / ((W / 2) * C + 1), relu_maxpool2x2_forward_rows, &c);
+}
+
+/* rows [begin, end) of dpre, row = b*H + h */
+static AENN_ALWAYS_INLINE void relu_maxpool2x2_backward_rows_body(void *vctx, int64_t begin,
+                                                                  int64_t end) {
+    const relu_pool_ctx *c = vctx;
+    const int64_t H = c->H, W = c->W, C = c->C, PH = H / 2, PW = W / 2;
+    for (int64_t row = begin; row < end; row++) {
+        const int64_t b = row / H, h = row % H, ph = h / 2;
+        const int64_t at = (b * PH + ph) * PW * C;
+        const int in_window = ph < PH;
+        aenn_relu_maxpool2x2_grad_row(c->dpre + row * W * C, in_window ? c->dout + at : NULL,
+                                      in_window ? c->pooled + at : NULL,
+                                      in_window ? c->pooled_argmax + at : NULL, h, W, PW, C);
+    }
+}
+AENN_ISA_BUILDS(relu_maxpool2x2_backward_rows)
+
+void aenn_relu_maxpool2x2_backward(float *dpre, const float *dout, const float *out,
+                                   const int32_t *argmax, int64_t B, int64_t H, int64_t W,
+                                   int64_t C) {
+    relu_pool_ctx c = {NULL, dpre, NULL, NULL, dout, out, argmax, B, H, W, C};
+    aenn_parallel_for(B * H, 1 + 8192 / (W * C + 1), relu_maxpool2x2_backward_rows, &c);
+}
+
 /* ---- average pooling ---------------------------------------------------------------------- */
 
 typedef struct {

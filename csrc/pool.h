@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aenn.h"
+#include "mathfn_vec.h"
 
 /* Geometry of one pooling call. Input (B, H, W, C), output (B, OH, OW, C).
  * Window (KH, KW), strides (SH, SW); PT / PL = padding rows before (top) / columns before
@@ -39,6 +40,77 @@ static inline void aenn_maxpool_step(float *m, int32_t *k, float v, int32_t kv) 
     mb = (vb & (uint32_t)take) | (mb & ~(uint32_t)take);
     memcpy(m, &mb, 4);
     *k = (kv & take) | (*k & ~take);
+}
+
+/* ---- MaxPooling2D((2, 2)) at stride 2 over relu(pre), relu(pre) never written ---------------
+ * The pool after a Conv2D(activation="relu") (csrc/convpool.c, and the graph fusion of
+ * aenn/models/fusion.py): forward reads the conv's pre-activation, backward writes its gradient,
+ * with the bits of the ReLU and pooling kernels run one after the other (see the helpers). */
+
+/* out, argmax (B, H/2, W/2, C) from pre (B, H, W, C), H >= 2, W >= 2 (an odd last row / column
+ * is in no window); argmax as aenn_maxpool2d_forward gives for relu(pre). */
+void aenn_relu_maxpool2x2_forward(float *out, int32_t *argmax, const float *pre, int64_t B,
+                                  int64_t H, int64_t W, int64_t C);
+
+/* dpre (B, H, W, C) = the gradient of pre from dout, out and argmax (B, H/2, W/2, C). */
+void aenn_relu_maxpool2x2_backward(float *dpre, const float *dout, const float *out,
+                                   const int32_t *argmax, int64_t B, int64_t H, int64_t W,
+                                   int64_t C);
+
+/* One pooled row: out, argmax (PW, C) from the pre rows p0, p1 (W, C) of a sample, p0 being its
+ * row h0 (row_start = h0 * W). Each window scans (0,0), (0,1), (1,0), (1,1) of
+ * relu(pre) = pre > 0 ? pre : 0 (activation.c's ReLU) with aenn_maxpool_step. */
+static inline void aenn_relu_maxpool2x2_row(float *restrict out, int32_t *restrict argmax,
+                                            const float *restrict p0, const float *restrict p1,
+                                            int64_t PW, int64_t C, int32_t row_start,
+                                            int32_t W) {
+    for (int64_t pw = 0; pw < PW; pw++) {
+        const float *a0 = p0 + 2 * pw * C, *a1 = a0 + C, *b0 = p1 + 2 * pw * C, *b1 = b0 + C;
+        float *o = out + pw * C;
+        int32_t *k = argmax + pw * C;
+        const int32_t i00 = row_start + (int32_t)(2 * pw);
+        for (int64_t c = 0; c < C; c++) {
+            float m = aenn_vsel(a0[c] > 0.0f, a0[c], 0.0f);
+            int32_t km = i00;
+            aenn_maxpool_step(&m, &km, aenn_vsel(a1[c] > 0.0f, a1[c], 0.0f), i00 + 1);
+            aenn_maxpool_step(&m, &km, aenn_vsel(b0[c] > 0.0f, b0[c], 0.0f), i00 + W);
+            aenn_maxpool_step(&m, &km, aenn_vsel(b1[c] > 0.0f, b1[c], 0.0f), i00 + W + 1);
+            o[c] = m;
+            k[c] = km;
+        }
+    }
+}
+
+/* Row h of a sample's pre gradient, d (W, C), from its pooled row's dout, out and argmax
+ * (PW, C), or from nothing (NULLs) for an odd last row that is in no window. What the pool's
+ * backward and then the ReLU's backward write: the pool puts v = 0.0f + dout at the window's
+ * argmax cell and 0.0f elsewhere (pool.c); the ReLU keeps v where pre > 0 and makes it v * 0.0f
+ * elsewhere (activation.c, masked_grad). Off the argmax v is +0.0f either way; at it, pre > 0
+ * exactly when the pooled output relu(pre) is > 0, so out decides and pre is not needed. */
+static inline void aenn_relu_maxpool2x2_grad_row(float *restrict d, const float *restrict dout,
+                                                 const float *restrict out,
+                                                 const int32_t *restrict argmax, int64_t h,
+                                                 int64_t W, int64_t PW, int64_t C) {
+    if (!dout) {
+        memset(d, 0, (size_t)(W * C) * sizeof(float));
+        return;
+    }
+    for (int64_t w = 0; w < W; w++) {
+        float *restrict dd = d + w * C;
+        const int64_t pw = w / 2;
+        if (pw >= PW) { /* an odd last column */
+            for (int64_t c = 0; c < C; c++) dd[c] = 0.0f;
+            continue;
+        }
+        const float *dp = dout + pw * C, *mp = out + pw * C;
+        const int32_t *ap = argmax + pw * C;
+        const int32_t idx = (int32_t)(h * W + w);
+        for (int64_t c = 0; c < C; c++) {
+            float v = 0.0f + dp[c];
+            float r = aenn_vsel(mp[c] > 0.0f, v, v * 0.0f);
+            dd[c] = aenn_vsel(ap[c] == idx, r, 0.0f);
+        }
+    }
 }
 
 #endif /* AENN_POOL_H */

@@ -1,7 +1,9 @@
-"""Graph fusion of Conv2D(one input channel, relu) -> MaxPooling2D((2, 2)) (aenn/models/fusion.py,
-csrc/convpool.c): which pairs fuse; training, evaluation and prediction give exactly the unfused
-layers' bits (the fusion changes no rounding); the image's gradient when it needs one; inputs of
-a size the kernel does not take; profiler rows; thread determinism."""
+"""Graph fusion of Conv2D(relu) -> MaxPooling2D((2, 2)) (aenn/models/fusion.py): the whole op in
+C for a one-input-channel conv (csrc/convpool.c, mode "m1"), ReLU + pool in one op after any
+other conv (pool.h, mode "relu"). Which pairs fuse, in which mode; training, evaluation and
+prediction give exactly the unfused layers' bits (the fusion changes no rounding); the image's
+gradient when it needs one; inputs of a size the kernels do not take; profiler rows; thread
+determinism."""
 
 import numpy as np
 import pytest
@@ -15,8 +17,8 @@ def _denoiser():
     inp = aenn.Input((28, 28, 1))
     h = layers.Conv2D(16, 3, activation="relu", padding="same", name="c1")(inp)
     h = layers.MaxPooling2D(2, padding="same", name="p1")(h)
-    h = layers.Conv2D(16, 3, activation="relu", padding="same")(h)
-    h = layers.MaxPooling2D(2, padding="same")(h)
+    h = layers.Conv2D(16, 3, activation="relu", padding="same", name="c2")(h)
+    h = layers.MaxPooling2D(2, padding="same", name="p2")(h)
     h = layers.Conv2D(16, 3, activation="relu", padding="same")(h)
     h = layers.UpSampling2D((2, 2))(h)
     h = layers.Conv2D(16, (3, 3), activation="relu", padding="same")(h)
@@ -28,8 +30,9 @@ def _denoiser():
 def _convnet():
     return aenn.Sequential([
         aenn.Input((28, 28, 1)), layers.Conv2D(32, (3, 3), activation="relu", name="c1"),
-        layers.MaxPooling2D((2, 2), name="p1"), layers.Conv2D(64, (3, 3), activation="relu"),
-        layers.MaxPooling2D((2, 2)), layers.Flatten(), layers.Dropout(0.5),
+        layers.MaxPooling2D((2, 2), name="p1"),
+        layers.Conv2D(64, (3, 3), activation="relu", name="c2"),
+        layers.MaxPooling2D((2, 2), name="p2"), layers.Flatten(), layers.Dropout(0.5),
         layers.Dense(10, activation="softmax")]), "categorical_crossentropy"
 
 
@@ -43,29 +46,44 @@ def _gradient_to_image():
     return aenn.Model(inp, out), "categorical_crossentropy"
 
 
-BUILDERS = {"denoiser": _denoiser, "convnet": _convnet, "gradient_to_image": _gradient_to_image}
+def _strided():
+    """A three-channel image, a strided 5x5 conv: ReLU + pool fused after the conv's own kernel,
+    an odd conv output (9x9) before a 'valid' pool."""
+    inp = aenn.Input((18, 17, 3))
+    h = layers.Conv2D(5, 5, strides=2, activation="relu", name="c1")(inp)
+    h = layers.MaxPooling2D((2, 2), name="p1")(h)
+    out = layers.Dense(3, activation="softmax")(layers.Flatten()(h))
+    return aenn.Model(inp, out), "categorical_crossentropy"
+
+
+BUILDERS = {"denoiser": _denoiser, "convnet": _convnet, "gradient_to_image": _gradient_to_image,
+            "strided": _strided}
+MODES = {"denoiser": {"c1": ("p1", "m1"), "c2": ("p2", "relu")},
+         "convnet": {"c1": ("p1", "m1"), "c2": ("p2", "relu")},
+         "gradient_to_image": {"c1": ("p1", "m1")},
+         "strided": {"c1": ("p1", "relu")}}
 
 
 def _data(name, n=160, seed=0):
-    shape = (12, 10, 1) if name == "gradient_to_image" else (28, 28, 1)
+    shape = {"gradient_to_image": (12, 10, 1), "strided": (18, 17, 3)}.get(name, (28, 28, 1))
     rng = np.random.default_rng(seed)
     x = rng.random((n,) + shape).astype(np.float32)
     x[x < 0.7] = 0.0  # MNIST-like: mostly exact zeros, so pre-activations tie at 0
     if name == "denoiser":
         return x, x
-    classes = 3 if name == "gradient_to_image" else 10
+    classes = 3 if name in ("gradient_to_image", "strided") else 10
     return x, np.eye(classes, dtype=np.float32)[rng.integers(0, classes, n)]
 
 
 def _pair_names(model):
-    return {next(n for n in model._nodes if id(n) == k).layer.name: p.layer.name
-            for k, p in fusion.find_convpools(model).items()}
+    return {next(n for n in model._nodes if id(n) == k).layer.name: (p.layer.name, mode)
+            for k, (p, mode) in fusion.find_convpools(model).items()}
 
 
 @pytest.mark.parametrize("name", list(BUILDERS))
 def test_pairs_found(name):
     model, _ = BUILDERS[name]()
-    assert _pair_names(model) == {"c1": "p1"}
+    assert _pair_names(model) == MODES[name]
 
 
 def _train(monkeypatch, name, fused, threads=None):
@@ -97,17 +115,19 @@ def test_fit_bitwise_across_threads(monkeypatch, restore_core):
 
 def test_fused_kernels_are_used(monkeypatch):
     calls = []
-    for fn in ("convpool_forward", "convpool_backward"):
+    for fn in ("convpool_forward", "convpool_backward", "relu_maxpool2x2_forward",
+               "relu_maxpool2x2_backward"):
         real = getattr(_core, fn)
         monkeypatch.setattr(_core, fn, lambda *a, _f=fn, _r=real: calls.append(_f) or _r(*a))
     model, loss = _convnet()
     model.compile(optimizer="sgd", loss=loss)
     x, y = _data("convnet", n=8)
     model.train_on_batch(x, y)
-    assert calls == ["convpool_forward", "convpool_backward"]
+    assert calls == ["convpool_forward", "relu_maxpool2x2_forward", "relu_maxpool2x2_backward",
+                     "convpool_backward"]
     monkeypatch.setenv("AENN_FUSE", "0")
     model.train_on_batch(x, y)
-    assert len(calls) == 2
+    assert len(calls) == 4
 
 
 def _pair(conv_kw=None, pool_kw=None, shape=(8, 8, 1)):
@@ -122,21 +142,29 @@ def _pair(conv_kw=None, pool_kw=None, shape=(8, 8, 1)):
 @pytest.mark.parametrize("conv_kw,pool_kw,shape", [
     ({"activation": "sigmoid"}, None, (8, 8, 1)),
     ({"activation": None}, None, (8, 8, 1)),
-    ({"kernel_size": 5}, None, (8, 8, 1)),
-    ({"kernel_size": (3, 2)}, None, (8, 8, 1)),
-    ({"strides": 2}, None, (12, 12, 1)),
-    ({"dilation_rate": 2}, None, (8, 8, 1)),
     ({"activity_regularizer": "l2"}, None, (8, 8, 1)),
     (None, {"pool_size": 3}, (8, 8, 1)),
     (None, {"strides": 1}, (8, 8, 1)),
     (None, {"padding": "same"}, (9, 9, 1)),    # odd 7x7 conv output: a padded window
-    (None, None, (8, 8, 2)),                   # two input channels
     (None, None, (None, None, 1)),             # sizes unknown
-    ({"filters": 256, "padding": "same"}, None, (8, 20, 1)),  # a conv row over the limit
 ])
 def test_not_eligible(conv_kw, pool_kw, shape):
     inp, _, out = _pair(conv_kw, pool_kw, shape)
     assert fusion.find_convpools(aenn.Model(inp, out)) == {}
+
+
+@pytest.mark.parametrize("conv_kw,shape", [
+    ({"kernel_size": 5}, (8, 8, 1)),
+    ({"kernel_size": (3, 2)}, (8, 8, 1)),
+    ({"kernel_size": (4, 3)}, (8, 8, 1)),
+    ({"strides": 2}, (12, 12, 1)),
+    ({"dilation_rate": 2}, (8, 8, 1)),
+    (None, (8, 8, 2)),                                          # two input channels
+    ({"filters": 256, "padding": "same"}, (8, 20, 1)),          # a conv row over the limit
+])
+def test_relu_mode_for_other_convs(conv_kw, shape):
+    inp, _, out = _pair(conv_kw, None, shape)
+    assert [m for _, m in fusion.find_convpools(aenn.Model(inp, out)).values()] == ["relu"]
 
 
 def test_eligible_variants():
@@ -145,7 +173,8 @@ def test_eligible_variants():
                                     ({"kernel_size": (1, 3), "use_bias": False}, None, (5, 7, 1)),
                                     ({"activation": "relu", "name": "r"}, None, (4, 4, 1))]:
         inp, _, out = _pair(conv_kw, pool_kw, shape)
-        assert len(fusion.find_convpools(aenn.Model(inp, out))) == 1, (conv_kw, pool_kw, shape)
+        modes = [m for _, m in fusion.find_convpools(aenn.Model(inp, out)).values()]
+        assert modes == ["m1"], (conv_kw, pool_kw, shape)
 
 
 def test_shared_or_output_conv_not_fused(monkeypatch):

@@ -211,6 +211,12 @@ class BaseConv(Layer):
         return (s[0], s[1], d[0], d[1], *pads)
 
     def forward(self, inputs, training=False):
+        pre, x4, geom = self._pre_activation(inputs)
+        y = pre if self.activation.is_linear else self.activation.forward(pre)
+        return y, (x4, pre, y, geom)
+
+    def _pre_activation(self, inputs):
+        """(pre-activation output, 4-D input view, kernel geometry) of inputs."""
         x = np.ascontiguousarray(inputs, dtype=np.float32)
         if x.ndim != self.rank + 2 or x.shape[-1] != self.input_channels:
             raise ValueError(
@@ -229,9 +235,7 @@ class BaseConv(Layer):
             _core.conv2d_transpose_forward(pre, x4, kernel4, bias, *geom)
         else:
             _core.conv2d_forward(pre, x4, kernel4, bias, *geom)
-        pre = pre.reshape((x.shape[0], *out_spatial, self.filters))
-        y = pre if self.activation.is_linear else self.activation.forward(pre)
-        return y, (x4, pre, y, geom)
+        return pre.reshape((x.shape[0], *out_spatial, self.filters)), x4, geom
 
     def logits_of(self, cache):
         return cache[1] if self.activation.name in ("sigmoid", "softmax") else None

@@ -341,11 +341,12 @@ class Model(Trainer, Layer):
                 up = next(n for n in self._nodes if id(n) == up_id)
                 roles[up_id] = _fusion.SKIPPED
                 roles[id(conv)] = id(up.inbound_tensors[0])
-            for conv_id, pool in convpools.items():
+            for conv_id, (pool, mode) in convpools.items():
                 if conv_id in roles or id(pool) in roles:
                     continue
                 roles[id(pool)] = _fusion.POOLED
-                roles[conv_id] = _fusion.ConvPoolRole(pool.layer, id(pool.outbound_tensors[0]))
+                roles[conv_id] = _fusion.ConvPoolRole(pool.layer, id(pool.outbound_tensors[0]),
+                                                      mode)
             steps = []
             for n in self._nodes:
                 kw = n.call_kwargs

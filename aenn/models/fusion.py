@@ -11,16 +11,19 @@ A pair is fused only when the upsample output is (in this model's graph) consume
 Conv2D node and is neither a model output nor a `model.add_loss` tensor, and the upsample layer
 has no activity regularizer. Both layers must be exactly UpSampling2D / Conv2D (not subclasses).
 
-The second: a ``Conv2D`` with one input channel, a 3x3 kernel (or 1-3 rows by 3), stride 1,
-dilation 1 and ``activation="relu"``, whose output feeds only a ``MaxPooling2D((2, 2))`` at
-stride 2 (``padding="valid"``, or ``"same"`` on an even conv output), runs with that pool as one
-op (`aenn._core.convpool_forward/backward`, csrc/convpool.c): the first layers of the MNIST
-convnet and conv denoiser. Neither the conv's pre-activation nor its ReLU output, nor their
-gradients, is ever written: the Conv2D node computes the pool's output and argmax (the pool
-node keeps a placeholder entry), and its backward reads the gradient of the pool's output.
-This fusion gives the unfused layers' bits exactly (csrc/convpool.c explains why). Same
-conditions on the graph as above (the conv output used by the pool alone, not a model output
-or `add_loss` tensor, no activity regularizer on either layer, fixed spatial sizes).
+The second: a ``Conv2D`` with ``activation="relu"`` whose output feeds only a
+``MaxPooling2D((2, 2))`` at stride 2 (``padding="valid"``, or ``"same"`` on an even conv output)
+runs with that pool. The ReLU output and its gradient are never written: ReLU + pool is one op
+on the conv's pre-activation (`aenn._core.relu_maxpool2x2_forward/backward`, pool.h), and the
+pool's backward and ReLU's backward are one pass that writes the conv's output gradient. With
+one input channel, a kernel of 1-3 rows by 3, stride 1 and dilation 1 (the first layers of the
+MNIST convnet and conv denoiser), conv + ReLU + pool is one op (`aenn._core.convpool_forward/
+backward`, csrc/convpool.c) that writes neither the pre-activation nor any gradient of that
+size. The Conv2D node computes the pool's output and argmax (the pool node keeps a placeholder
+entry), and its backward reads the gradient of the pool's output. Both give the unfused layers'
+bits exactly (pool.h and csrc/convpool.c say why). Same conditions on the graph as above (the
+conv output used by the pool alone, not a model output or `add_loss` tensor, no activity
+regularizer on either layer, fixed spatial sizes).
 
 ``AENN_FUSE=0`` in the environment disables fusion; it is read each time a forward pass starts,
 so a process can compare fused and unfused runs. The upsample fusion changes the rounding (the
@@ -59,23 +62,29 @@ def _eligible_conv(layer):
             and getattr(layer, "built", False))
 
 
-def _eligible_convpool_conv(layer, out_shape):
-    """A built one-input-channel Conv2D (KH <= 3 rows by 3, stride 1, dilation 1) ending in
-    the built-in ReLU, whose output (batch, OH, OW, N) has a known size the kernel takes."""
+def convpool_mode(layer, out_shape):
+    """How a Conv2D ending in the built-in ReLU, whose output (batch, OH, OW, N) has a known size,
+    runs with the 2x2 max pool after it: "m1" (one input channel, KH <= 3 rows by 3, stride 1,
+    dilation 1, a conv row of at most CONVPOOL_ROW_MAX floats: the whole conv + ReLU + pool in
+    one op), "relu" (any other such conv: its own kernel, then ReLU + pool in one op), or None
+    (not fusable)."""
     from ..activations import Activation
     from ..layers.conv import Conv2D
 
     if not (type(layer) is Conv2D and getattr(layer, "built", False)
-            and layer.input_channels == 1 and layer.kernel_size[1] == 3
-            and 1 <= layer.kernel_size[0] <= 3 and tuple(layer.strides) == (1, 1)
-            and tuple(layer.dilation_rate) == (1, 1) and layer.data_format == "channels_last"
-            and type(layer.activation) is Activation and layer.activation.name == "relu"
-            and layer.activity_regularizer is None):
-        return False
+            and layer.data_format == "channels_last" and type(layer.activation) is Activation
+            and layer.activation.name == "relu" and layer.activity_regularizer is None):
+        return None
     if len(out_shape) != 4 or any(not isinstance(n, int) for n in out_shape[1:]):
-        return False
+        return None
     _, oh, ow, n = out_shape
-    return oh >= 2 and ow >= 2 and ow * n <= _core.CONVPOOL_ROW_MAX
+    if oh < 2 or ow < 2:
+        return None
+    if (layer.input_channels == 1 and layer.kernel_size[1] == 3
+            and 1 <= layer.kernel_size[0] <= 3 and tuple(layer.strides) == (1, 1)
+            and tuple(layer.dilation_rate) == (1, 1) and ow * n <= _core.CONVPOOL_ROW_MAX):
+        return "m1"
+    return "relu"
 
 
 def _eligible_pool(layer, in_shape):
@@ -122,10 +131,14 @@ def find_pairs(model):
 
 
 def find_convpools(model):
-    """{id(conv node): pool node} for every fusable conv + ReLU + max-pool pair of the graph."""
-    return _graph_pairs(
-        model, lambda n: _eligible_convpool_conv(n.layer, n.outbound_tensors[0].shape),
+    """{id(conv node): (pool node, mode)} for every fusable conv + ReLU + max-pool pair of the
+    graph (mode: see `convpool_mode`)."""
+    pairs = _graph_pairs(
+        model, lambda n: convpool_mode(n.layer, n.outbound_tensors[0].shape) is not None,
         lambda n: _eligible_pool(n.layer, n.inbound_tensors[0].shape))
+    nodes = {id(n): n for n in model._nodes}
+    return {k: (pool, convpool_mode(nodes[k].layer, nodes[k].outbound_tensors[0].shape))
+            for k, pool in pairs.items()}
 
 
 class FusedCache:
@@ -173,54 +186,61 @@ def backward(conv, dout, cache, need_dinputs=True, from_logits=False):
     return dinp, grads
 
 
-# ---- Conv2D (one input channel) + ReLU + MaxPooling2D((2, 2)) --------------------------------
+# ---- Conv2D(relu) + MaxPooling2D((2, 2)) -------------------------------------------------------
 
 POOLED = "fused-maxpool"  # the cache of a max-pool node folded into its Conv2D
 
 
 class ConvPoolRole:
-    """The role of a Conv2D node that runs with its max pool: the pool layer and the id of the
-    pool's output tensor (which this node writes, and whose gradient its backward reads)."""
+    """The role of a Conv2D node that runs with its max pool: the pool layer, the id of the
+    pool's output tensor (which this node writes, and whose gradient its backward reads), and
+    the mode ("m1" or "relu", see `convpool_mode`)."""
 
-    __slots__ = ("out_id", "pool")
+    __slots__ = ("mode", "out_id", "pool")
 
-    def __init__(self, pool, out_id):
-        self.pool, self.out_id = pool, out_id
+    def __init__(self, pool, out_id, mode):
+        self.pool, self.out_id, self.mode = pool, out_id, mode
 
 
 class ConvPoolCache:
-    """The Conv2D node's cache when it ran with its pool: the pool layer and its output's
-    tensor id, the image, the pool's output and argmax, the conv's padding (top, bottom, left,
-    right); or, when the input's size did not suit the kernel, the two layers' own caches
-    (`unfused`)."""
+    """The Conv2D node's cache when it ran with its pool: the pool layer and its output's tensor
+    id, the (4-D) input, the pool's output and argmax, the conv's kernel geometry, the shape of
+    the conv's output, and whether the whole op ran in C (`m1`); or, when the input's size did
+    not suit the fused kernels, the two layers' own caches (`unfused`)."""
 
-    __slots__ = ("argmax", "out", "out_id", "pads", "pool", "unfused", "x")
+    __slots__ = ("argmax", "geom", "m1", "out", "out_id", "pool", "pre_shape", "unfused", "x")
 
-    def __init__(self, role, x=None, out=None, argmax=None, pads=None, unfused=None):
+    def __init__(self, role, x=None, out=None, argmax=None, geom=None, pre_shape=None,
+                 m1=False, unfused=None):
         self.pool, self.out_id = role.pool, role.out_id
-        self.x, self.out, self.argmax = x, out, argmax
-        self.pads, self.unfused = pads, unfused
+        self.x, self.out, self.argmax, self.geom = x, out, argmax, geom
+        self.pre_shape, self.m1, self.unfused = pre_shape, m1, unfused
 
 
 def convpool_forward(conv, x, role):
-    """(pooled output, ConvPoolCache) of conv -> ReLU -> role.pool on x (B,H,W,1)."""
+    """(pooled output, ConvPoolCache) of conv -> ReLU -> role.pool on x (B,H,W,C)."""
     x = np.ascontiguousarray(x, dtype=np.float32)
-    if x.ndim != 4 or x.shape[-1] != 1:
-        raise ValueError(f"{conv._who}: expected inputs of shape (batch, height, width, 1), "
-                         f"received shape {x.shape}")
+    if x.ndim != 4 or x.shape[-1] != conv.input_channels:
+        raise ValueError(f"{conv._who}: expected inputs of shape (batch, height, width, "
+                         f"{conv.input_channels}), received shape {x.shape}")
     oh, ow = conv._spatial_out((None,) + x.shape[1:])
-    if oh < 2 or ow < 2 or ow * conv.filters > _core.CONVPOOL_ROW_MAX or (
-            role.pool.padding != "valid" and (oh % 2 or ow % 2)):
-        # a size the graph did not promise: run the two layers as they are
+    if oh < 2 or ow < 2 or (role.pool.padding != "valid" and (oh % 2 or ow % 2)):
+        # a size the graph did not promise (only Model.forward lets one in): the two layers
+        # as they are
         y, c1 = conv.forward(x)
         out, c2 = role.pool.forward(y)
         return out, ConvPoolCache(role, unfused=(c1, c2))
-    pads = conv._geometry(x, (oh, ow))[4:]
+    pre_shape = (x.shape[0], oh, ow, conv.filters)
     out = np.empty((x.shape[0], oh // 2, ow // 2, conv.filters), np.float32)
     argmax = np.empty(out.shape, np.int32)
-    bias = conv.bias.value if conv.bias is not None else None
-    _core.convpool_forward(out, argmax, x, conv.kernel.value, bias, *pads)
-    return out, ConvPoolCache(role, x, out, argmax, pads)
+    if role.mode == "m1" and ow * conv.filters <= _core.CONVPOOL_ROW_MAX:
+        geom = conv._geometry(x, (oh, ow))
+        bias = conv.bias.value if conv.bias is not None else None
+        _core.convpool_forward(out, argmax, x, conv.kernel.value, bias, *geom[4:])
+        return out, ConvPoolCache(role, x, out, argmax, geom, pre_shape, m1=True)
+    pre, x4, geom = conv._pre_activation(x)
+    _core.relu_maxpool2x2_forward(out, argmax, pre)
+    return out, ConvPoolCache(role, x4, out, argmax, geom, pre_shape)
 
 
 def convpool_backward(conv, dout, cache, need_dinputs):
@@ -231,29 +251,16 @@ def convpool_backward(conv, dout, cache, need_dinputs):
         dy, _ = cache.pool.backward(dout, c2)
         return conv.backward(dy, c1, need_dinputs=need_dinputs)
     dout = np.ascontiguousarray(dout, dtype=np.float32)
-    dkernel = np.empty_like(conv.kernel.value)
-    dbias = np.empty(conv.filters, np.float32) if conv.bias is not None else None
-    dx = None
-    if not need_dinputs:
+    if cache.m1 and not need_dinputs:
+        dkernel = np.empty_like(conv.kernel.value)
+        dbias = np.empty(conv.filters, np.float32) if conv.bias is not None else None
         _core.convpool_backward(dkernel, dbias, dout, cache.out, cache.argmax, cache.x,
-                                *cache.pads)
-    else:
-        # The image needs a gradient too (a one-channel conv after another layer): build the
-        # conv's output gradient with the pool's and ReLU's kernels and run the conv's backward.
-        # ReLU's backward asks whether pre > 0; off the argmax cells the pool's gradient is
-        # +0.0 whatever the answer, and at them pre > 0 exactly where the pooled output is, so
-        # the pooled output scattered to its argmax cells stands in for pre.
-        x, pads = cache.x, cache.pads
-        oh, ow = conv._spatial_out((None,) + x.shape[1:])
-        pre_shape = (x.shape[0], oh, ow, conv.filters)
-        dy = np.empty(pre_shape, np.float32)
-        _core.maxpool2d_backward(dy, dout, cache.argmax, 2, 2, 2, 2, 0, 0)
-        at_max = np.empty(pre_shape, np.float32)
-        _core.maxpool2d_backward(at_max, cache.out, cache.argmax, 2, 2, 2, 2, 0, 0)
-        dpre = conv.activation._backward_kernel(dy, at_max, None)
-        dx = np.empty_like(x)
-        _core.conv2d_backward(dx, dkernel, dbias, dpre, x, conv.kernel.value, 1, 1, 1, 1, *pads)
-    grads = [dkernel]
-    if conv.bias is not None:
-        grads.append(dbias)
-    return dx, grads
+                                *cache.geom[4:])
+        return None, [dkernel] + ([dbias] if dbias is not None else [])
+    # The gradient of the conv's output through the pool and the ReLU in one pass, then the
+    # conv's own backward (which then skips its activation: from_logits=True). Also the path
+    # of a one-channel conv whose input needs a gradient.
+    dpre = np.empty(cache.pre_shape, np.float32)
+    _core.relu_maxpool2x2_backward(dpre, dout, cache.out, cache.argmax)
+    return conv.backward(dpre, (cache.x, None, None, cache.geom), need_dinputs=need_dinputs,
+                         from_logits=True)

@@ -4,8 +4,12 @@
  *   maxpool2d_backward(dinp, dout, argmax, kh, kw, sh, sw, pad_top, pad_left)
  *   avgpool2d_forward(out, inp, kh, kw, sh, sw, pad_top, pad_left)
  *   avgpool2d_backward(dinp, dout, kh, kw, sh, sw, pad_top, pad_left)
+ *   relu_maxpool2x2_forward(out, argmax, pre)
+ *   relu_maxpool2x2_backward(dpre, dout, out, argmax)
  *
  * inp / dinp are (B, H, W, C) float32, out / dout (B, OH, OW, C), argmax int32 like out.
+ * The relu_maxpool2x2 pair pools relu(pre) (B, H, W, C) in 2x2 windows at stride 2 into
+ * (B, H/2, W/2, C) without writing relu(pre) (pool.h).
  */
 #include "bind.h"
 
@@ -141,6 +145,74 @@ static PyObject *py_pool_set_special_paths(PyObject *self, PyObject *args) {
     return PyBool_FromLong(aenn_pool_set_special_paths(on));
 }
 
+/* Validates pre-side x (B, H, W, C) against pooled y (B, H/2, W/2, C). */
+static int relu_pool_geometry(const char *fn, PyArrayObject *x, const char *xname,
+                              PyArrayObject *y, const char *yname) {
+    char sx[256];
+    bind_shape_str(x, sx, sizeof sx);
+    if (dim(x, 1) < 2 || dim(x, 2) < 2)
+        return bind_error(fn, "`%s` %s is too small for a 2x2 window", xname, sx);
+    if (dim(x, 1) * dim(x, 2) > INT32_MAX)
+        return bind_error(fn, "H*W of `%s` %s is too large for int32 argmax indices", xname, sx);
+    if (bind_dim(fn, y, yname, 0, dim(x, 0), "the batch size of the input") ||
+        bind_dim(fn, y, yname, 1, dim(x, 1) / 2, "half the input height") ||
+        bind_dim(fn, y, yname, 2, dim(x, 2) / 2, "half the input width") ||
+        bind_dim(fn, y, yname, 3, dim(x, 3), "the channels of the input"))
+        return -1;
+    return 0;
+}
+
+static PyObject *py_relu_maxpool2x2_forward(PyObject *self, PyObject *args) {
+    static const char *fn = "relu_maxpool2x2_forward";
+    PyObject *o_out, *o_arg, *o_pre;
+    if (!PyArg_ParseTuple(args, "OOO:relu_maxpool2x2_forward", &o_out, &o_arg, &o_pre))
+        return NULL;
+    PyArrayObject *out, *arg, *pre;
+    if (bind_f32(o_out, &out, fn, "out", 4, BIND_OUT) ||
+        bind_array(o_arg, &arg, fn, "argmax", NPY_INT32, 4, BIND_OUT) ||
+        bind_f32(o_pre, &pre, fn, "pre", 4, BIND_IN) ||
+        relu_pool_geometry(fn, pre, "pre", out, "out") ||
+        bind_same_shape(fn, arg, "argmax", out, "out"))
+        return NULL;
+    PyArrayObject *outs[2] = {out, arg};
+    const char *onames[2] = {"out", "argmax"};
+    PyArrayObject *ins[1] = {pre};
+    const char *inames[1] = {"pre"};
+    if (bind_outputs_apart(fn, outs, onames, 2, ins, inames, 1)) return NULL;
+    Py_BEGIN_ALLOW_THREADS
+    aenn_relu_maxpool2x2_forward(f32(out), (int32_t *)PyArray_DATA(arg), f32(pre), dim(pre, 0),
+                                 dim(pre, 1), dim(pre, 2), dim(pre, 3));
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
+static PyObject *py_relu_maxpool2x2_backward(PyObject *self, PyObject *args) {
+    static const char *fn = "relu_maxpool2x2_backward";
+    PyObject *o_dpre, *o_dout, *o_out, *o_arg;
+    if (!PyArg_ParseTuple(args, "OOOO:relu_maxpool2x2_backward", &o_dpre, &o_dout, &o_out, &o_arg))
+        return NULL;
+    PyArrayObject *dpre, *dout, *out, *arg;
+    if (bind_f32(o_dpre, &dpre, fn, "dpre", 4, BIND_OUT) ||
+        bind_f32(o_dout, &dout, fn, "dout", 4, BIND_IN) ||
+        bind_f32(o_out, &out, fn, "out", 4, BIND_IN) ||
+        bind_array(o_arg, &arg, fn, "argmax", NPY_INT32, 4, BIND_IN) ||
+        relu_pool_geometry(fn, dpre, "dpre", dout, "dout") ||
+        bind_same_shape(fn, out, "out", dout, "dout") ||
+        bind_same_shape(fn, arg, "argmax", dout, "dout"))
+        return NULL;
+    PyArrayObject *outs[1] = {dpre};
+    const char *onames[1] = {"dpre"};
+    PyArrayObject *ins[3] = {dout, out, arg};
+    const char *inames[3] = {"dout", "out", "argmax"};
+    if (bind_outputs_apart(fn, outs, onames, 1, ins, inames, 3)) return NULL;
+    /* argmax is only compared with positions, never used as an address: no range check */
+    Py_BEGIN_ALLOW_THREADS
+    aenn_relu_maxpool2x2_backward(f32(dpre), f32(dout), f32(out), (const int32_t *)PyArray_DATA(arg),
+                                  dim(dpre, 0), dim(dpre, 1), dim(dpre, 2), dim(dpre, 3));
+    Py_END_ALLOW_THREADS
+    Py_RETURN_NONE;
+}
+
 PyMethodDef aenn_methods_pool[] = {
     {"pool_set_special_paths", py_pool_set_special_paths, METH_VARARGS,
      "pool_set_special_paths(on) -> previous; turns the special-case fast paths on or off "
@@ -153,5 +225,11 @@ PyMethodDef aenn_methods_pool[] = {
      "avgpool2d_forward(out, inp, kh, kw, sh, sw, pad_top, pad_left)"},
     {"avgpool2d_backward", py_avgpool2d_backward, METH_VARARGS,
      "avgpool2d_backward(dinp, dout, kh, kw, sh, sw, pad_top, pad_left)"},
+    {"relu_maxpool2x2_forward", py_relu_maxpool2x2_forward, METH_VARARGS,
+     "relu_maxpool2x2_forward(out, argmax, pre): 2x2/stride-2 max pool of relu(pre) (B,H,W,C) "
+     "into out (B,H/2,W/2,C), argmax h*W + w; relu(pre) is not written"},
+    {"relu_maxpool2x2_backward", py_relu_maxpool2x2_backward, METH_VARARGS,
+     "relu_maxpool2x2_backward(dpre, dout, out, argmax): the gradient of pre through the pool "
+     "and the ReLU, the bits of maxpool2d_backward then the ReLU's backward"},
     {NULL, NULL, 0, NULL},
 };
