@@ -115,11 +115,11 @@ def format_table(results, imports, peak):
     lines = [("| model | params | framework | samples | batch | s/epoch | vs aenn | GFLOP/s | "
              "% of peak | peak MB |"), "|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
-        base = next((q for q in results if q["model"] == r["model"]
-                     and q["framework"] == "aenn"), None)
         if "ratio_vs_aenn" in r:  # --rounds: the median of the per-round ratios
             ratio = f"{r['ratio_vs_aenn']:.2f}x"
         else:
+            base = next((q for q in results if q["model"] == r["model"]
+                         and q["framework"] == "aenn"), None)
             ratio = (f"{r['seconds_per_epoch'] / base['seconds_per_epoch']:.2f}x" if base
                      else "-")
         gf = r["flop_per_epoch"] / r["seconds_per_epoch"] / 1e9

@@ -63,11 +63,20 @@ def build(name, timeout):
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             resources={"metadata": {"path": str(HERE)}})
     client.execute()
+    out = write_notebook(nb, name)
+    print(f"{out.relative_to(HERE.parent)}: executed in {time.time() - start:.0f} s")
+
+
+def write_notebook(nb, name):
+    """Writes notebooks/<name>.ipynb through a temporary file renamed into place (an interrupted
+    write never leaves half a notebook); returns its path."""
+    import nbformat
+
     out = HERE / f"{name}.ipynb"
     tmp = out.with_suffix(".ipynb.tmp")
     nbformat.write(nb, str(tmp))
     os.replace(tmp, out)
-    print(f"{out.relative_to(HERE.parent)}: executed in {time.time() - start:.0f} s")
+    return out
 
 
 def refresh_text(name):
@@ -86,9 +95,7 @@ def refresh_text(name):
             raise SystemExit(f"{name}: a code cell changed; rebuild the notebook")
         if kind == "markdown":
             cell.source = body
-    tmp = out.with_suffix(".ipynb.tmp")
-    nbformat.write(nb, str(tmp))
-    os.replace(tmp, out)
+    write_notebook(nb, name)
     print(f"{out.relative_to(HERE.parent)}: text cells refreshed")
 
 

@@ -133,12 +133,11 @@ def find_pairs(model):
 def find_convpools(model):
     """{id(conv node): (pool node, mode)} for every fusable conv + ReLU + max-pool pair of the
     graph (mode: see `convpool_mode`)."""
-    pairs = _graph_pairs(
-        model, lambda n: convpool_mode(n.layer, n.outbound_tensors[0].shape) is not None,
-        lambda n: _eligible_pool(n.layer, n.inbound_tensors[0].shape))
-    nodes = {id(n): n for n in model._nodes}
-    return {k: (pool, convpool_mode(nodes[k].layer, nodes[k].outbound_tensors[0].shape))
-            for k, pool in pairs.items()}
+    modes = {id(n): convpool_mode(n.layer, n.outbound_tensors[0].shape) for n in model._nodes
+             if n.single_output}
+    pairs = _graph_pairs(model, lambda n: modes[id(n)] is not None,
+                         lambda n: _eligible_pool(n.layer, n.inbound_tensors[0].shape))
+    return {k: (pool, modes[k]) for k, pool in pairs.items()}
 
 
 class FusedCache:
