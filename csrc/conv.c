@@ -116,6 +116,14 @@ typedef struct {
                    int64_t C0, int64_t Win, const float *bias);
     void (*transpose_row)(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
                           int64_t Wbuf);
+    void (*corr_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
+                       const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
+                       int64_t Wbuf, float bias);
+    void (*wgrad_n1_multi)(float *const *p, const float *const *x, const float *const *dy,
+                           int64_t dstep, const int64_t *lo, const int64_t *hi, int Q, int64_t M);
+    void (*upconv_n1_dx_row)(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
+                             const float *const (*wts)[2], const int64_t *nu, const int64_t *C0,
+                             int64_t Win);
     int vl; /* floats per vector */
 } conv_ops;
 
@@ -951,4 +959,31 @@ void aenn_rowsum_chunks(float *part, const float *d, int64_t R, int64_t N) {
 void aenn_combine_chunks(float *dst, const float *part, int64_t size, int64_t chunks) {
     combine_ctx cc = {dst, part, size, chunks};
     aenn_parallel_for(size, 4096, combine_range, &cc);
+}
+
+int aenn_conv_special_paths_on(void) { return special_paths; }
+
+int64_t aenn_conv_vector_floats(void) { return ops()->vl; }
+
+void aenn_conv_transpose_row(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
+                             int64_t Wbuf) {
+    ops()->transpose_row(dst, x, W, M, PL, Wbuf);
+}
+
+void aenn_conv_corr_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
+                          const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
+                          int64_t Wbuf, float bias) {
+    ops()->corr_n1_x8(out, ostride, nvec, xs, ws, ms, NT, M, Wbuf, bias);
+}
+
+void aenn_conv_wgrad_n1_multi(float *const *p, const float *const *x, const float *const *dy,
+                              int64_t dstep, const int64_t *lo, const int64_t *hi, int Q,
+                              int64_t M) {
+    ops()->wgrad_n1_multi(p, x, dy, dstep, lo, hi, Q, M);
+}
+
+void aenn_conv_upconv_n1_dx_row(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
+                                const float *const (*wts)[2], const int64_t *nu,
+                                const int64_t *C0, int64_t Win) {
+    ops()->upconv_n1_dx_row(out, OWn, N, src, wts, nu, C0, Win);
 }

@@ -28,4 +28,39 @@ void aenn_rowsum_chunks(float *part, const float *d, int64_t R, int64_t N);
 /* dst[i] = sum over k of part[k*size + i], chunks in order (parallel over i). */
 void aenn_combine_chunks(float *dst, const float *part, int64_t size, int64_t chunks);
 
+/* 1 while the special paths are on (aenn_conv_set_special_paths); the fused ops that mirror a
+ * special path follow the same switch, so tests can compare them with the general path. */
+int aenn_conv_special_paths_on(void);
+
+/* Floats per vector of the ISA in force (1, 4, 8 or 16). */
+int64_t aenn_conv_vector_floats(void);
+
+/* dst[m*Wbuf + PL + j] = x[j*M + m] for j < min(W, Wbuf - PL): one input row (W, M) transposed
+ * to channel-major (the one-output-channel path's row layout); other columns untouched. */
+void aenn_conv_transpose_row(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
+                             int64_t Wbuf);
+
+/* Eight one-output-channel chains in lockstep over nvec vectors of pixel lanes (see corr_n1_x8
+ * in conv_kernels.inc): chain k writes out + k*ostride (nvec * aenn_conv_vector_floats()
+ * floats) = bias, then per tap in order and channel m ascending, fma(x, w, acc) on the lanes its
+ * mask sets -- corr_n1's operations per output. xs, ws, ms: 8*NT pointers, chain-major. */
+void aenn_conv_corr_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
+                          const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
+                          int64_t Wbuf, float bias);
+
+/* Weight-gradient chains of one-dy-channel taps (Q <= 16, see wgrad_n1_multi in
+ * conv_kernels.inc), in place: for ow in [lo[q], hi[q]) ascending,
+ * p[q][m] = fma(x[q][ow*M + m], dy[q][ow*dstep], p[q][m]) -- wgrad_n1's operations. */
+void aenn_conv_wgrad_n1_multi(float *const *p, const float *const *x, const float *const *dy,
+                              int64_t dstep, const int64_t *lo, const int64_t *hi, int Q,
+                              int64_t M);
+
+/* The backward-data row of the one-output-channel upconv (upconv_n1_dx_row in
+ * conv_kernels.inc): out (OWn, N) = ((acc_0 + acc_1) + acc_2) + acc_3, acc_g the row_m1 chain of
+ * parity g (from 0; kernel rows r < nu[g] reading src[g][r], weights wts[g][r] (2, N); tap
+ * column t reads dout column o + C0[g] - t when it lies in [0, Win)). */
+void aenn_conv_upconv_n1_dx_row(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
+                                const float *const (*wts)[2], const int64_t *nu,
+                                const int64_t *C0, int64_t Win);
+
 #endif /* AENN_CONV_INTERNAL_H */

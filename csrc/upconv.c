@@ -12,7 +12,10 @@
  */
 #include "upconv.h"
 
+#include <string.h>
+
 #include "conv.h"
+#include "conv_internal.h"
 
 /* Low-res row (or column) that 3x3 tap u reads for output parity a: the 2x2 kernel index. */
 static inline int tap_to_k2(int a, int u) { return a == 0 ? (u < 1 ? u : 1) : u / 2; }
@@ -136,6 +139,204 @@ static void sum_parts(void *vctx, int64_t begin, int64_t end) {
     for (int64_t k = begin; k < end; k++) d[k] = ((d[k] + p1[k]) + p2[k]) + p3[k];
 }
 
+/* ---- one output channel: the four parity rows of two low-res rows in one pass -----------
+ * The parity convolutions of a one-output-channel pair go through conv.c's one-output-channel
+ * path (corr_n1): pixels in vector lanes, one fma chain per output vector, at most two chains
+ * at a time -- latency-bound with only 2x2 taps of C channels per chain. Here the eight rows
+ * (2 low-res rows i, i+1 x 4 parities) that read low-res rows i-1..i+2 run as eight chains in
+ * lockstep (aenn_conv_corr_n1_x8), each with corr_n1's operations: bias, then taps (u, t)
+ * ascending, channels ascending, the taps outside the input skipped (masked lanes, or a whole
+ * tap with an all-clear mask for a row outside). So the bits are those of the parity path. */
+#define UP1_VLMAX 16
+#define UP1_BUF 8192 /* floats of transposed rows per thread (4 slots) */
+
+static int64_t up1_wbuf(const aenn_upconv_geom *g) {
+    /* lanes of every ISA's vectors, plus the pad column on each side */
+    return (g->W + UP1_VLMAX - 1) / UP1_VLMAX * UP1_VLMAX + 2;
+}
+
+static int up1_applies(const aenn_upconv_geom *g) {
+    return g->OC == 1 && aenn_conv_special_paths_on() && 4 * g->C * up1_wbuf(g) <= UP1_BUF;
+}
+
+typedef struct {
+    float *out;
+    const float *inp, *weff;
+    float bias;
+    const aenn_upconv_geom *g;
+} up1_ctx;
+
+/* Items [begin, end): item = b * ceil(H/2) + i/2, low-res rows i and i + 1 of image b. */
+static void up1_rows(void *vctx, int64_t begin, int64_t end) {
+    up1_ctx *c = vctx;
+    const aenn_upconv_geom *g = c->g;
+    const int64_t H = g->H, W = g->W, C = g->C, Wbuf = up1_wbuf(g), pairs = (H + 1) / 2;
+    const int64_t vl = aenn_conv_vector_floats(), nvec = (W + vl - 1) / vl, ostride = Wbuf;
+    float buf[UP1_BUF];      /* slot s = ih & 3: xt[m][1 + j] = x[b, ih, j, m], pads 0 */
+    float tmp[8 * (UP1_BUF / 4)];
+    int32_t mask[5][UP1_BUF / 4]; /* [b' * 2 + t]: lane j reads column j + t - 1 + b'; [4]: none */
+    int64_t tag[4] = {-1, -1, -1, -1};
+    memset(buf, 0, (size_t)(4 * C * Wbuf) * sizeof(float));
+    for (int bt = 0; bt < 4; bt++)
+        for (int64_t j = 0; j < Wbuf; j++) {
+            int64_t iw = j + (bt & 1) - 1 + (bt >> 1);
+            mask[bt][j] = (j >= W || (iw >= 0 && iw < W)) ? -1 : 0;
+        }
+    memset(mask[4], 0, sizeof mask[4]);
+    const float *xs[32], *ws[32];
+    const int32_t *ms[32];
+    for (int64_t item = begin; item < end; item++) {
+        const int64_t b = item / pairs, i = (item % pairs) * 2;
+        const float *row[4]; /* low-res rows i-1 .. i+2, NULL outside */
+        for (int r = 0; r < 4; r++) {
+            int64_t ih = i - 1 + r;
+            if (ih < 0 || ih >= H) {
+                row[r] = NULL;
+                continue;
+            }
+            float *slot = buf + (ih & 3) * C * Wbuf;
+            if (tag[ih & 3] != b * H + ih) {
+                aenn_conv_transpose_row(slot, c->inp + (b * H + ih) * W * C, W, C, 1, Wbuf);
+                tag[ih & 3] = b * H + ih;
+            }
+            row[r] = slot;
+        }
+        /* chain k = (r, a, b'): full-res row 2(i+r)+a, columns 2j+b'; tap (u, t) reads low-res
+         * row i+r+u-(1-a), i.e. row[r+u+a], column j+t-(1-b') (buffer column j+t+b') */
+        for (int k = 0; k < 8; k++) {
+            int r = k >> 2, a = (k >> 1) & 1, bp = k & 1;
+            for (int u = 0; u < 2; u++)
+                for (int t = 0; t < 2; t++) {
+                    int n = k * 4 + u * 2 + t;
+                    const float *src = row[r + u + a];
+                    int inside = src != NULL && i + r < H;
+                    xs[n] = (inside ? src : buf) + t + bp;
+                    ws[n] = c->weff + (((a * 2 + bp) * 2 + u) * 2 + t) * C;
+                    ms[n] = inside ? mask[bp * 2 + t] : mask[4];
+                }
+        }
+        aenn_conv_corr_n1_x8(tmp, ostride, nvec, xs, ws, ms, 4, C, Wbuf, c->bias);
+        for (int r = 0; r < 2 && i + r < H; r++)
+            for (int a = 0; a < 2; a++) {
+                float *o = c->out + (b * 2 * H + 2 * (i + r) + a) * 2 * W;
+                const float *t0 = tmp + (r * 4 + a * 2) * ostride, *t1 = t0 + ostride;
+                for (int64_t j = 0; j < W; j++) {
+                    o[2 * j] = t0[j];
+                    o[2 * j + 1] = t1[j];
+                }
+            }
+    }
+}
+
+/* Backward, one output channel, per chunk of AENN_CHUNK low-res rows (the parity convs' wgrad
+ * chunks: their dout rows are the low-res rows (b, i)), with the parity path's operations:
+ *  - bias: pixel chunks of the parity planes (AENN_CHUNK pixels: W of them per row chunk),
+ *    each parity summed from 0 in pixel order, as rowsum_chunks does;
+ *  - weight gradient: the 16 (parity, u, t) taps' partials, zeroed per chunk, one fma chain
+ *    each over rows ascending, columns ascending (aenn_conv_wgrad_n1_multi), as wgrad does;
+ *  - dinp rows: per parity and channel a chain over taps (u, t) ascending from +0 with pixels
+ *    in lanes (aenn_conv_corr_n1_x8 on the parity's dout rows), as row_m1 does for the
+ *    parity's backward-data; then ((p0 + p1) + p2) + p3 as sum_parts does. */
+typedef struct {
+    float *dinp, *wpart, *bpart;
+    const float *dout, *inp, *weff;
+    const aenn_upconv_geom *g;
+} up1b_ctx;
+
+#define UP1B_OSMAX 512 /* floats of a padded dout row at most */
+
+static int64_t up1b_ostride(const aenn_upconv_geom *g) {
+    return (g->W + 2 + UP1_VLMAX - 1) / UP1_VLMAX * UP1_VLMAX; /* a multiple of 16 */
+}
+
+static int up1b_applies(const aenn_upconv_geom *g) {
+    return g->OC == 1 && aenn_conv_special_paths_on() && 4 * g->C * up1b_ostride(g) <= UP1_BUF &&
+           up1b_ostride(g) <= UP1B_OSMAX;
+}
+
+/* Low-res row (b, ih) of dinp (W, C): each parity's backward-data chain (row_m1's
+ * operations on the parity's dout rows), summed ((p0 + p1) + p2) + p3 -- in one kernel. */
+static void up1b_dinp_row(const up1b_ctx *c, int64_t b, int64_t ih, float *dyrow) {
+    const aenn_upconv_geom *g = c->g;
+    const int64_t H = g->H, W = g->W, C = g->C, os = up1b_ostride(g);
+    const float *src[4][2], *wts[4][2];
+    int64_t nu[4], C0[4];
+    for (int par = 0; par < 4; par++) {
+        int a = par >> 1, bp = par & 1;
+        nu[par] = 0;
+        C0[par] = 1 - bp; /* dinp column iw reads dout column iw + (1 - b') - t */
+        for (int u = 0; u < 2; u++) {
+            int64_t oh = ih + 1 - a - u; /* the parity's dout row that tap row u reads */
+            if (oh < 0 || oh >= H) continue;
+            float *d = dyrow + (par * 2 + u) * os;
+            const float *s = c->dout + (b * 2 * H + 2 * oh + a) * 2 * W + bp;
+            for (int64_t ow = 0; ow < W; ow++) d[ow] = s[2 * ow];
+            src[par][nu[par]] = d;
+            wts[par][nu[par]++] = c->weff + (par * 2 + u) * 2 * C;
+        }
+    }
+    aenn_conv_upconv_n1_dx_row(c->dinp + (b * H + ih) * W * C, W, C, src, wts, nu, C0, W);
+}
+
+static void up1_backward_chunks(void *vctx, int64_t begin, int64_t end) {
+    const up1b_ctx *c = vctx;
+    const aenn_upconv_geom *g = c->g;
+    const int64_t H = g->H, W = g->W, C = g->C, rows = g->B * H, os = up1b_ostride(g);
+    float dyrow[8 * UP1B_OSMAX];
+    for (int64_t k = begin; k < end; k++) {
+        const int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < rows ? r0 + AENN_CHUNK : rows;
+        /* bias: pixel chunks [r0*W/AENN_CHUNK, r1*W/AENN_CHUNK rounded up) */
+        if (c->bpart) {
+            const int64_t npix = rows * W, q0 = r0 * W / AENN_CHUNK;
+            const int64_t q1 = (r1 * W + AENN_CHUNK - 1) / AENN_CHUNK;
+            for (int64_t q = q0; q < q1; q++) {
+                float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+                int64_t p1 = (q + 1) * AENN_CHUNK < npix ? (q + 1) * AENN_CHUNK : npix;
+                for (int64_t pix = q * AENN_CHUNK; pix < p1; pix++) {
+                    int64_t bi = pix / W, j = pix % W, b = bi / H, i = bi % H;
+                    const float *d = c->dout + (b * 2 * H + 2 * i) * 2 * W + 2 * j;
+                    sum[0] += d[0];
+                    sum[1] += d[1];
+                    sum[2] += d[2 * W];
+                    sum[3] += d[2 * W + 1];
+                }
+                for (int par = 0; par < 4; par++) c->bpart[q * 4 + par] = sum[par];
+            }
+        }
+        /* weight gradient: the chunk's partials [par][u][t][m] */
+        float *part = c->wpart + k * 16 * C;
+        memset(part, 0, (size_t)(16 * C) * sizeof(float));
+        for (int64_t row = r0; row < r1; row++) {
+            const int64_t b = row / H, i = row % H;
+            float *p[16];
+            const float *x[16], *dy[16];
+            int64_t lo[16], hi[16];
+            int Q = 0;
+            for (int par = 0; par < 4; par++) {
+                int a = par >> 1, bp = par & 1;
+                for (int u = 0; u < 2; u++) {
+                    int64_t ih = i + u - (1 - a);
+                    if (ih < 0 || ih >= H) continue;
+                    for (int t = 0; t < 2; t++) {
+                        int64_t shift = t - (1 - bp); /* parity column ow reads iw = ow + shift */
+                        p[Q] = part + ((par * 2 + u) * 2 + t) * C;
+                        x[Q] = c->inp + ((b * H + ih) * W + shift) * C;
+                        dy[Q] = c->dout + (b * 2 * H + 2 * i + a) * 2 * W + bp;
+                        lo[Q] = shift < 0 ? -shift : 0;
+                        hi[Q] = shift > 0 ? W - shift : W;
+                        if (hi[Q] < lo[Q]) hi[Q] = lo[Q];
+                        Q++;
+                    }
+                }
+            }
+            aenn_conv_wgrad_n1_multi(p, x, dy, 2, lo, hi, Q, C);
+        }
+        if (c->dinp)
+            for (int64_t row = r0; row < r1; row++)
+                up1b_dinp_row(c, row / H, row % H, dyrow);
+    }
+}
+
 /* ---- public kernels ---------------------------------------------------------------------- */
 
 /* scratch: [weff 16*C*OC] [planes 4*B*H*W*OC] */
@@ -157,8 +358,12 @@ static int64_t conv_scratch_size(const aenn_upconv_geom *g) {
  *          [dinp parts 3*B*H*W*C] [conv backward scratch] */
 int64_t aenn_upconv_backward_scratch_size(const aenn_upconv_geom *g) {
     int64_t pix = g->B * g->H * g->W;
-    return 32 * g->C * g->OC + 4 * g->OC + 4 * pix * g->OC + 3 * pix * g->C +
-           conv_scratch_size(g);
+    int64_t parity_path = 32 * g->C * g->OC + 4 * g->OC + 4 * pix * g->OC + 3 * pix * g->C +
+                          conv_scratch_size(g);
+    /* the one-channel path: [weff][dweff][dbias parts][weight chunk partials][bias partials] */
+    int64_t one_channel = 32 * g->C * g->OC + 4 * g->OC +
+                          aenn_num_chunks(g->B * g->H) * 16 * g->C + aenn_num_chunks(pix) * 4;
+    return parity_path > one_channel ? parity_path : one_channel;
 }
 
 void aenn_upconv_forward(float *out, const float *inp, const float *weight, const float *bias,
@@ -166,6 +371,12 @@ void aenn_upconv_forward(float *out, const float *inp, const float *weight, cons
     const int64_t plane = g->B * g->H * g->W * g->OC;
     float *weff = scratch, *planes = weff + 16 * g->C * g->OC;
     fold_weights(weff, weight, g->C, g->OC);
+    if (up1_applies(g)) {
+        up1_ctx c = {out, inp, weff, bias ? bias[0] : 0.0f, g};
+        int64_t per_item = 8 * 4 * g->C * up1_wbuf(g); /* multiply-adds, about */
+        aenn_parallel_for(g->B * ((g->H + 1) / 2), 65536 / per_item + 1, up1_rows, &c);
+        return;
+    }
     for (int par = 0; par < 4; par++) {
         aenn_conv2d_geom cg = parity_geom(g, par >> 1, par & 1);
         aenn_conv2d_forward(planes + par * plane, inp, weff + par * 4 * g->C * g->OC, bias, &cg);
@@ -183,6 +394,25 @@ void aenn_upconv_backward(float *dinp, float *dweight, float *dbias, const float
     float *planes = dbp + 4 * g->OC, *parts = planes + 4 * pix * g->OC;
     float *cscratch = parts + 3 * pix * g->C;
     fold_weights(weff, weight, g->C, g->OC);
+    if (up1b_applies(g)) {
+        const int64_t chunks = aenn_num_chunks(g->B * g->H);
+        const int64_t pchunks = aenn_num_chunks(pix);
+        float *wpart = planes, *bpart = wpart + chunks * 16 * g->C; /* fits: see scratch size */
+        up1b_ctx c = {dinp, wpart, dbias ? bpart : NULL, dout, inp, weff, g};
+        aenn_parallel_for(chunks, 1, up1_backward_chunks, &c);
+        aenn_combine_chunks(dweff, wpart, 16 * g->C, chunks);
+        unfold_weight_grads(dweight, dweff, g->C, g->OC);
+        if (dbias) {
+            float db[4];
+            for (int par = 0; par < 4; par++) {
+                float sum = 0.0f;
+                for (int64_t q = 0; q < pchunks; q++) sum += bpart[q * 4 + par];
+                db[par] = sum;
+            }
+            dbias[0] = ((db[0] + db[1]) + db[2]) + db[3];
+        }
+        return;
+    }
     il_ctx ctx = {(float *)dout, planes, g};
     int64_t row_floats = 2 * g->W * g->OC;
     aenn_parallel_for(g->B * 2 * g->H, 4096 / (row_floats + 1) + 1, deinterleave_rows, &ctx);

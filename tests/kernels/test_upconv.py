@@ -132,3 +132,50 @@ def test_bad_arguments_raise():
         _core.upconv_backward(dx, dw, db, dy, dx, w)
     with pytest.raises(ValueError, match="upconv_backward.*dout"):
         _core.upconv_backward(dx, dw, db, np.ascontiguousarray(dy[:, :5]), x, w)
+
+
+# One output channel: csrc/upconv.c's one-channel path (eight output rows in lockstep forward;
+# bias, weight gradient and dinp in one pass per chunk backward) against the four parity
+# convolutions through conv.c's general path (special paths off), which it must equal bit for
+# bit. Sizes: the denoiser's last layer, odd and one-pixel sizes, widths past one 16-lane vector,
+# more than one chunk of 64 low-res rows, channels that are not a multiple of the vector width.
+ONE_CHANNEL = [(3, 14, 14, 16), (2, 7, 7, 16), (1, 1, 1, 1), (2, 5, 3, 3), (3, 1, 6, 17),
+               (2, 4, 17, 5), (1, 9, 33, 2), (4, 2, 2, 9), (1, 3, 40, 16), (70, 3, 2, 4),
+               (1, 2, 1, 20)]
+
+
+def _one_channel_data(B, H, W, C, seed, special=False):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((B, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((3, 3, C, 1)).astype(np.float32)
+    dy = rng.standard_normal((B, 2 * H, 2 * W, 1)).astype(np.float32)
+    if special:  # signed zeros, a NaN and an infinity where the skipped border taps would see them
+        x[..., 0] = -0.0
+        x[0, 0, 0, -1] = np.inf
+        dy[:, 0] = -0.0
+        dy[0, -1, -1, 0] = np.nan
+        w[0, 0] = -0.0
+    return x, w, dy
+
+
+@pytest.mark.parametrize("B,H,W,C", ONE_CHANNEL)
+@pytest.mark.parametrize("special", [False, True])
+def test_one_channel_path_same_bits_as_parity_convs(B, H, W, C, special, restore_core):
+    x, w, dy = _one_channel_data(B, H, W, C, seed=B * 100 + W, special=special)
+    for b in (np.array([0.25], np.float32), None):
+        _core.set_isa("generic")
+        _core.set_num_threads(1)
+        _core.conv_set_special_paths(False)
+        want = [a.tobytes() for a in run(x, w, b, dy) if a is not None]
+        _core.conv_set_special_paths(True)
+        for isa in ISAS:
+            _core.set_isa(isa)
+            for t in (1, 2):
+                _core.set_num_threads(t)
+                got = [a.tobytes() for a in run(x, w, b, dy) if a is not None]
+                assert got == want, (isa, t, b is None)
+                # without dinp: the same weight and bias gradients
+                _, none_dx, dw2, db2 = run(x, w, b, dy, need_dinp=False)
+                assert none_dx is None and dw2.tobytes() == want[2]
+                if b is not None:
+                    assert db2.tobytes() == want[3]
