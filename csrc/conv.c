@@ -559,7 +559,9 @@ static int64_t g1_wbuf(const view_t *v) {
     int64_t nvec = (v->W + N1_VLMAX - 1) / N1_VLMAX;
     return nvec * N1_VLMAX + (v->PL > 0 ? v->PL : 0) + g1_lp(v);
 }
-static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 2; }
+/* Slots of the dy row cache: the rows one dx row reads (ih + PT - u*DH, u < KH) are
+ * (KH-1)*DH + 1 consecutive rows at most, so they never share a slot (slot = oh % slots). */
+static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 1; }
 
 static int g1_applies(const view_t *v) {
     return v->M == 1 && v->N > 1 && v->SH == 1 && v->SW == 1 && v->PL >= 0 &&
