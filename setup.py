@@ -31,6 +31,8 @@ setup(
         Extension(
             "aenn._core",
             sources=sources,
+            # headers and the per-ISA kernel includes: editing one rebuilds the extension
+            depends=sorted(glob.glob("csrc/*.h")) + sorted(glob.glob("csrc/*.inc")),
             include_dirs=["csrc", numpy.get_include()],
             define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
             extra_compile_args=compile_args,

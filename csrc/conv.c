@@ -38,6 +38,7 @@
 #include <string.h>
 
 #include "cpu.h"
+#include "isa_builds.h"
 
 typedef struct {
     int64_t B, H, W, M;  /* x */
@@ -559,7 +560,9 @@ static int64_t g1_wbuf(const view_t *v) {
     int64_t nvec = (v->W + N1_VLMAX - 1) / N1_VLMAX;
     return nvec * N1_VLMAX + (v->PL > 0 ? v->PL : 0) + g1_lp(v);
 }
-static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 2; }
+/* Slots of the dy row cache: the rows one dx row reads (ih + PT - u*DH, u < KH) are
+ * (KH-1)*DH + 1 consecutive rows at most, so they never share a slot (slot = oh % slots). */
+static int64_t g1_slots(const view_t *v) { return (v->KH - 1) * v->DH + 1; }
 
 static int g1_applies(const view_t *v) {
     return v->M == 1 && v->N > 1 && v->SH == 1 && v->SW == 1 && v->PL >= 0 &&
@@ -800,7 +803,7 @@ typedef struct {
     int64_t size, chunks;
 } combine_ctx;
 
-static void combine_range(void *arg, int64_t begin, int64_t end) {
+static AENN_ALWAYS_INLINE void combine_range_body(void *arg, int64_t begin, int64_t end) {
     const combine_ctx *c = arg;
     for (int64_t i = begin; i < end; i++) {
         float s = 0.0f;
@@ -808,6 +811,7 @@ static void combine_range(void *arg, int64_t begin, int64_t end) {
         c->dst[i] = s;
     }
 }
+AENN_ISA_BUILDS(combine_range)
 
 static int64_t wgrad_scratch_size(const view_t *v) {
     return aenn_num_chunks(v->B * v->OH) * v->KH * v->KW * v->M * v->N;
@@ -836,19 +840,33 @@ typedef struct {
  * QB * N sums form independent add chains (one chunk alone is one chain of AENN_CHUNK adds per
  * element, latency-bound); every element still adds its chunk's rows in ascending order. */
 #define ROWSUM_QB 8
-static void rowsum_full_chunks(const rowsum_ctx *c, int64_t k0) {
+#define ROWSUM_NB 16 /* channels summed in registers at once (one AVX-512 vector) */
+static AENN_ALWAYS_INLINE void rowsum_full_chunks(const rowsum_ctx *c, int64_t k0) {
     const int64_t N = c->N;
     float *p = c->part + k0 * N; /* the QB partials are consecutive */
-    memset(p, 0, (size_t)(ROWSUM_QB * N) * sizeof(float));
+    int64_t n0 = 0;
+    /* blocks of ROWSUM_NB channels: the QB x NB sums stay in registers for all the rows */
+    for (; n0 + ROWSUM_NB <= N; n0 += ROWSUM_NB) {
+        float acc[ROWSUM_QB][ROWSUM_NB] = {{0.0f}};
+        for (int64_t i = 0; i < AENN_CHUNK; i++)
+            for (int q = 0; q < ROWSUM_QB; q++) {
+                const float *restrict d = c->d + ((k0 + q) * AENN_CHUNK + i) * N + n0;
+                for (int j = 0; j < ROWSUM_NB; j++) acc[q][j] += d[j];
+            }
+        for (int q = 0; q < ROWSUM_QB; q++)
+            for (int j = 0; j < ROWSUM_NB; j++) p[q * N + n0 + j] = acc[q][j];
+    }
+    if (n0 == N) return;
+    for (int q = 0; q < ROWSUM_QB; q++) memset(p + q * N + n0, 0, (size_t)(N - n0) * sizeof(float));
     for (int64_t i = 0; i < AENN_CHUNK; i++)
         for (int64_t q = 0; q < ROWSUM_QB; q++) {
             float *restrict pq = p + q * N;
             const float *restrict d = c->d + ((k0 + q) * AENN_CHUNK + i) * N;
-            for (int64_t n = 0; n < N; n++) pq[n] += d[n];
+            for (int64_t n = n0; n < N; n++) pq[n] += d[n];
         }
 }
 
-static void rowsum_chunks(void *arg, int64_t begin, int64_t end) {
+static AENN_ALWAYS_INLINE void rowsum_chunks_body(void *arg, int64_t begin, int64_t end) {
     const rowsum_ctx *c = arg;
     int64_t full = c->R / AENN_CHUNK; /* chunks [0, full) have AENN_CHUNK rows */
     for (; begin + ROWSUM_QB <= end && begin + ROWSUM_QB <= full; begin += ROWSUM_QB)
@@ -863,6 +881,8 @@ static void rowsum_chunks(void *arg, int64_t begin, int64_t end) {
         }
     }
 }
+/* compiled for each ISA: plain adds in lanes over n, so every build gives the same bits */
+AENN_ISA_BUILDS(rowsum_chunks)
 
 static void bias_grad(float *db, const float *d, int64_t R, int64_t N, float *scratch) {
     int64_t chunks = aenn_num_chunks(R);

@@ -250,8 +250,7 @@ static int64_t up1b_ostride(const aenn_upconv_geom *g) {
 }
 
 static int up1b_applies(const aenn_upconv_geom *g) {
-    return g->OC == 1 && aenn_conv_special_paths_on() && 4 * g->C * up1b_ostride(g) <= UP1_BUF &&
-           up1b_ostride(g) <= UP1B_OSMAX;
+    return g->OC == 1 && aenn_conv_special_paths_on() && up1b_ostride(g) <= UP1B_OSMAX;
 }
 
 /* Low-res row (b, ih) of dinp (W, C): each parity's backward-data chain (row_m1's
@@ -281,7 +280,7 @@ static void up1b_dinp_row(const up1b_ctx *c, int64_t b, int64_t ih, float *dyrow
 static void up1_backward_chunks(void *vctx, int64_t begin, int64_t end) {
     const up1b_ctx *c = vctx;
     const aenn_upconv_geom *g = c->g;
-    const int64_t H = g->H, W = g->W, C = g->C, rows = g->B * H, os = up1b_ostride(g);
+    const int64_t H = g->H, W = g->W, C = g->C, rows = g->B * H;
     float dyrow[8 * UP1B_OSMAX];
     for (int64_t k = begin; k < end; k++) {
         const int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < rows ? r0 + AENN_CHUNK : rows;

@@ -59,7 +59,10 @@ def _transpose_cases():
     out = []
     for (b, h, w, c, oc, kh, kw, s, d) in [(2, 7, 9, 1, 16, 3, 3, 1, 1), (1, 5, 17, 1, 3, 2, 5, 1, 2),
                                            (2, 7, 7, 16, 1, 3, 3, 2, 1), (1, 3, 33, 17, 1, 1, 7, 1, 1),
-                                           (3, 4, 6, 1, 1, 3, 2, 1, 1), (1, 1, 28, 1, 5, 1, 9, 1, 1)]:
+                                           (3, 4, 6, 1, 1, 3, 2, 1, 1), (1, 1, 28, 1, 5, 1, 9, 1, 1),
+                                           # the NAB Conv1D autoencoder's last layer (one row of
+                                           # 288 x 32 channels: the dy row cache's one slot)
+                                           (2, 1, 288, 32, 1, 1, 7, 1, 1)]:
         for padding in ("valid", "same"):
             oh = shapes.deconv_output_length(h, kh, s, padding, None, d)
             ow = shapes.deconv_output_length(w, kw, s, padding, None, d)
