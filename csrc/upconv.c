@@ -234,19 +234,21 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
  *    each parity summed from 0 in pixel order, as rowsum_chunks does;
  *  - weight gradient: the 16 (parity, u, t) taps' partials, zeroed per chunk, one fma chain
  *    each over rows ascending, columns ascending (aenn_conv_wgrad_n1_multi), as wgrad does;
- *  - dinp rows: per parity and channel a chain over taps (u, t) ascending from +0 with pixels
- *    in lanes (aenn_conv_corr_n1_x8 on the parity's dout rows), as row_m1 does for the
- *    parity's backward-data; then ((p0 + p1) + p2) + p3 as sum_parts does. */
+ *  - dinp rows: per parity a chain over taps (u, t) ascending from +0, channels in lanes, on
+ *    the parity's dout rows (de-interleaved per row), as row_m1 does for the parity's
+ *    backward-data; the four chains of a pixel are summed ((p0 + p1) + p2) + p3 in registers,
+ *    as sum_parts does (aenn_conv_upconv_n1_dx_row). dout is read in place (stride 2). */
 typedef struct {
     float *dinp, *wpart, *bpart;
     const float *dout, *inp, *weff;
     const aenn_upconv_geom *g;
 } up1b_ctx;
 
-#define UP1B_OSMAX 512 /* floats of a padded dout row at most */
+#define UP1B_OSMAX 512 /* floats of a de-interleaved dout row at most */
 
+/* Floats between the de-interleaved dout rows of a dinp row (W rounded up). */
 static int64_t up1b_ostride(const aenn_upconv_geom *g) {
-    return (g->W + 2 + UP1_VLMAX - 1) / UP1_VLMAX * UP1_VLMAX; /* a multiple of 16 */
+    return (g->W + UP1_VLMAX - 1) / UP1_VLMAX * UP1_VLMAX;
 }
 
 static int up1b_applies(const aenn_upconv_geom *g) {
