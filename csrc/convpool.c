@@ -71,18 +71,6 @@ typedef struct {
     int64_t chunks, groups;
 } bwd_ctx;
 
-/* d (OW, N) = the gradient of pre at conv row (b, oh) (pool.h: aenn_relu_maxpool2x2_grad_row) */
-static AENN_ALWAYS_INLINE void dy_row(float *restrict d, const bwd_ctx *c, int64_t b,
-                                      int64_t oh) {
-    const aenn_conv2d_geom *g = c->g;
-    const int64_t N = g->OC, OW = g->OW, PH = g->OH / 2, PW = g->OW / 2, ph = oh / 2;
-    const int64_t at = (b * PH + ph) * PW * N;
-    const int in_window = ph < PH;
-    aenn_relu_maxpool2x2_grad_row(d, in_window ? c->dout + at : NULL,
-                                  in_window ? c->out + at : NULL,
-                                  in_window ? c->argmax + at : NULL, oh, OW, PW, N);
-}
-
 static AENN_ALWAYS_INLINE void convpool_backward_groups_body(void *vctx, int64_t begin,
                                                              int64_t end) {
     const bwd_ctx *c = vctx;
@@ -97,7 +85,8 @@ static AENN_ALWAYS_INLINE void convpool_backward_groups_body(void *vctx, int64_t
             const int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < rows ? r0 + AENN_CHUNK : rows;
             for (int64_t row = r0; row < r1; row++) {
                 float *d = tile + (row - r0) * row_len;
-                dy_row(d, c, row / g->OH, row % g->OH);
+                aenn_relu_maxpool2x2_grad_row(d, c->dout, c->out, c->argmax, row / g->OH,
+                                              row % g->OH, g->OH, g->OW, g->OC);
                 dyr[row - r0] = d;
             }
             aenn_conv2d_m1_wgrad_chunk(c->wpart + k * wsize, c->inp, dyr, g, k);

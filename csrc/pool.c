@@ -253,15 +253,9 @@ void aenn_relu_maxpool2x2_forward(float *out, int32_t *argmax, const float *pre,
 static AENN_ALWAYS_INLINE void relu_maxpool2x2_backward_rows_body(void *vctx, int64_t begin,
                                                                   int64_t end) {
     const relu_pool_ctx *c = vctx;
-    const int64_t H = c->H, W = c->W, C = c->C, PH = H / 2, PW = W / 2;
-    for (int64_t row = begin; row < end; row++) {
-        const int64_t b = row / H, h = row % H, ph = h / 2;
-        const int64_t at = (b * PH + ph) * PW * C;
-        const int in_window = ph < PH;
-        aenn_relu_maxpool2x2_grad_row(c->dpre + row * W * C, in_window ? c->dout + at : NULL,
-                                      in_window ? c->pooled + at : NULL,
-                                      in_window ? c->pooled_argmax + at : NULL, h, W, PW, C);
-    }
+    for (int64_t row = begin; row < end; row++)
+        aenn_relu_maxpool2x2_grad_row(c->dpre + row * c->W * c->C, c->dout, c->pooled,
+                                      c->pooled_argmax, row / c->H, row % c->H, c->H, c->W, c->C);
 }
 AENN_ISA_BUILDS(relu_maxpool2x2_backward_rows)
 

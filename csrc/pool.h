@@ -81,20 +81,23 @@ static inline void aenn_relu_maxpool2x2_row(float *restrict out, int32_t *restri
     }
 }
 
-/* Row h of a sample's pre gradient, d (W, C), from its pooled row's dout, out and argmax
- * (PW, C), or from nothing (NULLs) for an odd last row that is in no window. What the pool's
- * backward and then the ReLU's backward write: the pool puts v = 0.0f + dout at the window's
- * argmax cell and 0.0f elsewhere (pool.c); the ReLU keeps v where pre > 0 and makes it v * 0.0f
- * elsewhere (activation.c, masked_grad). Off the argmax v is +0.0f either way; at it, pre > 0
- * exactly when the pooled output relu(pre) is > 0, so out decides and pre is not needed. */
+/* Row h of sample b's pre gradient, d (W, C), from the pooled dout, out and argmax
+ * (B, H/2, W/2, C) of a pre of height H. What the pool's backward and then the ReLU's backward
+ * write: the pool puts v = 0.0f + dout at the window's argmax cell and 0.0f elsewhere (pool.c);
+ * the ReLU keeps v where pre > 0 and makes it v * 0.0f elsewhere (activation.c, masked_grad).
+ * Off the argmax v is +0.0f either way; at it, pre > 0 exactly when the pooled output
+ * relu(pre) is > 0, so out decides and pre is not needed. An odd last row or column is in no
+ * window: zeros. */
 static inline void aenn_relu_maxpool2x2_grad_row(float *restrict d, const float *restrict dout,
                                                  const float *restrict out,
-                                                 const int32_t *restrict argmax, int64_t h,
-                                                 int64_t W, int64_t PW, int64_t C) {
-    if (!dout) {
+                                                 const int32_t *restrict argmax, int64_t b,
+                                                 int64_t h, int64_t H, int64_t W, int64_t C) {
+    const int64_t PH = H / 2, PW = W / 2, ph = h / 2;
+    if (ph >= PH) {
         memset(d, 0, (size_t)(W * C) * sizeof(float));
         return;
     }
+    const int64_t at = (b * PH + ph) * PW * C; /* the pooled row */
     for (int64_t w = 0; w < W; w++) {
         float *restrict dd = d + w * C;
         const int64_t pw = w / 2;
@@ -102,8 +105,8 @@ static inline void aenn_relu_maxpool2x2_grad_row(float *restrict d, const float 
             for (int64_t c = 0; c < C; c++) dd[c] = 0.0f;
             continue;
         }
-        const float *dp = dout + pw * C, *mp = out + pw * C;
-        const int32_t *ap = argmax + pw * C;
+        const float *dp = dout + at + pw * C, *mp = out + at + pw * C;
+        const int32_t *ap = argmax + at + pw * C;
         const int32_t idx = (int32_t)(h * W + w);
         for (int64_t c = 0; c < C; c++) {
             float v = 0.0f + dp[c];
