@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "activation.h"
+#include "convpool.h"
 #include "dense.h"
 #include "loss.h"
 #include "noise.h"
@@ -72,7 +73,60 @@ static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const fl
     case AENN_PLAN_RELU: /* ReLU.forward */
         aenn_relu_forward(d->y, x, n, d->slope, d->max_value, d->threshold);
         break;
+    case AENN_PLAN_CONV: { /* BaseConv.forward: the conv into z, then Activation.forward */
+        aenn_conv2d_geom g = d->conv;
+        g.B = B;
+        if (d->transpose)
+            aenn_conv2d_transpose_forward(d->z, x, d->kernel, d->bias, &g, p->conv_scratch);
+        else
+            aenn_conv2d_forward(d->z, x, d->kernel, d->bias, &g);
+        if (d->act != AENN_ACT_LINEAR) aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        break;
     }
+    case AENN_PLAN_CONVPOOL: { /* fusion.convpool_forward: one op, or conv then ReLU + pool */
+        aenn_conv2d_geom g = d->conv;
+        g.B = B;
+        if (d->pool_m1) {
+            aenn_convpool_forward(d->y, d->argmax, x, d->kernel, d->bias, &g);
+        } else {
+            aenn_conv2d_forward(d->z, x, d->kernel, d->bias, &g);
+            aenn_relu_maxpool2x2_forward(d->y, d->argmax, d->z, B, g.OH, g.OW, g.OC);
+        }
+        break;
+    }
+    case AENN_PLAN_UPCONV: { /* fusion.forward: upconv into z, then Activation.forward */
+        aenn_upconv_geom g = d->up;
+        g.B = B;
+        aenn_upconv_forward(d->z, x, d->kernel, d->bias, &g, p->conv_scratch);
+        if (d->act != AENN_ACT_LINEAR) aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        break;
+    }
+    case AENN_PLAN_POOL: { /* _Pooling.forward */
+        aenn_pool_geom g = d->pool;
+        g.B = B;
+        if (d->argmax != NULL)
+            aenn_maxpool2d_forward(d->y, d->argmax, x, &g);
+        else
+            aenn_avgpool2d_forward(d->y, x, &g);
+        break;
+    }
+    case AENN_PLAN_UPSAMPLE: { /* UpSampling2D / UpSampling1D.forward */
+        aenn_upsample_geom g = d->ups;
+        g.B = B;
+        if (d->bilinear)
+            aenn_upsample_bilinear_forward(d->y, x, &g);
+        else
+            aenn_upsample_nearest_forward(d->y, x, &g);
+        break;
+    }
+    }
+}
+
+/* The convpool backward's work parts: twice the threads, as its Python binding splits it (the
+ * result does not depend on it), at most what the plan's scratch holds. */
+static int64_t convpool_groups(const aenn_plan *p) {
+    int64_t groups = 2 * (int64_t)aenn_get_num_threads();
+    return groups < p->convpool_groups ? groups : p->convpool_groups;
 }
 
 /* One layer's backward pass: d->dy -> dinp (the previous layer's dy, or NULL) and the weight
@@ -109,6 +163,66 @@ static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const f
     case AENN_PLAN_RELU: /* ReLU.backward */
         aenn_relu_backward(dinp, d->dy, x, n, d->slope, d->max_value, d->threshold);
         break;
+    case AENN_PLAN_CONV: { /* BaseConv.backward: Activation.backward unless linear / logits */
+        const float *dz = d->dy;
+        if (d->dz != NULL) {
+            aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
+            dz = d->dz;
+        }
+        aenn_conv2d_geom g = d->conv;
+        g.B = B;
+        if (d->transpose)
+            aenn_conv2d_transpose_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, &g,
+                                           p->conv_scratch);
+        else
+            aenn_conv2d_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, &g,
+                                 p->conv_scratch);
+        break;
+    }
+    case AENN_PLAN_CONVPOOL: { /* fusion.convpool_backward */
+        aenn_conv2d_geom g = d->conv;
+        g.B = B;
+        if (d->pool_m1 && dinp == NULL) {
+            aenn_convpool_backward(d->dkernel, d->dbias, d->dy, d->y, d->argmax, x, &g,
+                                   convpool_groups(p), p->conv_scratch);
+        } else { /* the conv output's gradient through pool and ReLU, then the conv's backward */
+            aenn_relu_maxpool2x2_backward(d->dz, d->dy, d->y, d->argmax, B, g.OH, g.OW, g.OC);
+            aenn_conv2d_backward(dinp, d->dkernel, d->dbias, d->dz, x, d->kernel, &g,
+                                 p->conv_scratch);
+        }
+        break;
+    }
+    case AENN_PLAN_UPCONV: { /* fusion.backward: Activation.backward unless linear / logits */
+        const float *dz = d->dy;
+        if (d->dz != NULL) {
+            aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
+            dz = d->dz;
+        }
+        aenn_upconv_geom g = d->up;
+        g.B = B;
+        aenn_upconv_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, &g, p->conv_scratch);
+        break;
+    }
+    case AENN_PLAN_POOL: { /* _Pooling.backward (runs only when its input needs a gradient) */
+        aenn_pool_geom g = d->pool;
+        g.B = B;
+        if (dinp == NULL) break;
+        if (d->argmax != NULL)
+            aenn_maxpool2d_backward(dinp, d->dy, d->argmax, &g);
+        else
+            aenn_avgpool2d_backward(dinp, d->dy, &g);
+        break;
+    }
+    case AENN_PLAN_UPSAMPLE: { /* UpSampling2D / UpSampling1D.backward */
+        aenn_upsample_geom g = d->ups;
+        g.B = B;
+        if (dinp == NULL) break;
+        if (d->bilinear)
+            aenn_upsample_bilinear_backward(dinp, d->dy, &g);
+        else
+            aenn_upsample_nearest_backward(dinp, d->dy, &g);
+        break;
+    }
     }
 }
 
@@ -146,15 +260,17 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
      * passes logits= (Trainer._compute_loss): a Dense layer's z, an activation layer's input. */
     const float *target = last->y;
     if (p->on_logits)
-        target = last->kind == AENN_PLAN_DENSE ? last->z : (L > 1 ? p->layers[L - 2].y : p->x);
+        target = last->kind == AENN_PLAN_ACTIVATION ? (L > 1 ? p->layers[L - 2].y : p->x)
+                                                    : last->z; /* Dense, Conv, UpConv */
     if (p->loss_kind == AENN_PLAN_LOSS_SPARSE) {
         aenn_sparse_cce_forward(p->values, loss, p->scratch, p->labels, target, B, cols,
                                 p->from_logits);
         aenn_sparse_cce_backward(last->dy, p->labels, target, B, cols, p->from_logits);
-    } else {
-        aenn_loss_forward(p->values, loss, p->scratch, p->yt, target, B, cols, p->loss_kind,
+    } else { /* on (B * positions, last axis) rows, as Loss._run reshapes the prediction */
+        const int64_t lc = p->loss_cols, rows = B * (cols / lc);
+        aenn_loss_forward(p->values, loss, p->scratch, p->yt, target, rows, lc, p->loss_kind,
                           p->loss_param);
-        aenn_loss_backward(last->dy, p->yt, target, B, cols, p->loss_kind, p->loss_param);
+        aenn_loss_backward(last->dy, p->yt, target, rows, lc, p->loss_kind, p->loss_param);
     }
 
     /* Backward in reverse order: Functional._backward_by_id. A layer runs when it has trainable

@@ -1,10 +1,13 @@
 /* plan.h -- a compiled training step for a chain of layers (DESIGN.md decision 6).
  *
  * When Python overhead is a large share of a step (the MLP benchmark at batch 32: ~35%; the
- * dense DAE: ~2 ms of a ~18 ms step), the whole step -- gather the batch, forward, loss and
- * its gradient, backward, the fused optimizer update, the accuracy count -- runs here in one
- * call. The chain holds Dense, BatchNormalization (training mode), Dropout (training mode) and
- * elementwise activation layers (Activation, LeakyReLU, ELU, Softmax, ReLU). The step calls
+ * dense DAE: ~2 ms of a ~18 ms step; the NAB Conv1D autoencoder: ~10% of a ~5 ms step), the
+ * whole step -- gather the batch, forward, loss and its gradient, backward, the fused optimizer
+ * update, the accuracy count -- runs here in one call. The chain holds Dense,
+ * BatchNormalization (training mode), Dropout (training mode), elementwise activation layers
+ * (Activation, LeakyReLU, ELU, Softmax, ReLU) and convolutions (Conv1D/2D and their
+ * transposes), with the graph fusions of aenn/models/fusion.py: Conv2D(relu) + MaxPooling2D(2)
+ * and UpSampling2D(2) + Conv2D(3x3 same) run as one layer of the chain each. The step calls
  * EXACTLY the kernels the Python path calls (aenn/models/training.py, aenn/models/functional.py,
  * the layers' forward/backward in aenn/layers/, aenn/losses.py, aenn/optimizers.py), with the
  * same arguments in the same order, so the weights, the moving statistics, the optimizer slots
@@ -19,7 +22,11 @@
 #define AENN_PLAN_H
 
 #include "aenn.h"
+#include "conv.h"
 #include "optim.h"
+#include "pool.h"
+#include "upconv.h"
+#include "upsample.h"
 
 #define AENN_PLAN_SOFTMAX (-1)     /* activation kind of a softmax (AENN_ACT_* otherwise) */
 #define AENN_PLAN_LOSS_SPARSE (-1) /* loss kind: sparse categorical crossentropy */
@@ -37,11 +44,18 @@ enum {
     AENN_PLAN_DROPOUT = 2,    /* y = x * mask * scale, mask ~ Bernoulli(keep) */
     AENN_PLAN_ACTIVATION = 3, /* y = act(x): Activation, LeakyReLU, ELU, Softmax layers */
     AENN_PLAN_RELU = 4,       /* the Keras ReLU layer (negative_slope, max_value, threshold) */
-    AENN_PLAN_KINDS = 5,
+    AENN_PLAN_CONV = 5,       /* y = act(conv(x) + bias): Conv1D/2D, Conv1D/2DTranspose */
+    AENN_PLAN_CONVPOOL = 6,   /* y = maxpool2x2(relu(conv(x) + bias)): Conv2D(relu) + its pool */
+    AENN_PLAN_UPCONV = 7,     /* y = act(conv3x3(upsample2x(x)) + bias): UpSampling2D + Conv2D */
+    AENN_PLAN_POOL = 8,       /* Max/AveragePooling1D/2D on their own */
+    AENN_PLAN_UPSAMPLE = 9,   /* UpSampling1D/2D on their own (nearest or bilinear) */
+    AENN_PLAN_KINDS = 10,
 };
 
 /* One layer. x is the previous layer's y (or the gathered batch); every buffer is (cap, out)
- * unless noted. Only the fields of the layer's kind are set, the others are 0 / NULL. */
+ * unless noted: a sample's values in C order (a conv layer's (OH, OW, OC) image is one row of
+ * OH*OW*OC floats; Flatten and Reshape are therefore no layers of the chain). Only the fields
+ * of the layer's kind are set, the others are 0 / NULL. */
 typedef struct {
     int kind;
     int64_t in, out;  /* features in and out (equal but for Dense) */
@@ -51,16 +65,29 @@ typedef struct {
                          whose input needs no gradient, and the activation layer the loss
                          reads the logits of: then dy IS the previous layer's dy) */
     int need_dx;      /* backward writes dloss/dx into the previous layer's dy */
-    /* Dense and activation layers */
-    int act;          /* AENN_ACT_* or AENN_PLAN_SOFTMAX */
+    /* Dense, convolutions and activation layers */
+    int act;          /* AENN_ACT_* or AENN_PLAN_SOFTMAX (not for convolutions) */
     float alpha;
-    /* Dense */
-    float *kernel;    /* (in, out), the model's weight (updated in place by the optimizer) */
-    float *bias;      /* (out,) or NULL (use_bias=False) */
-    float *z;         /* pre-activation */
-    float *dz;        /* dloss/dz, or NULL when the activation backward is skipped */
-    float *dkernel;   /* (in, out) */
-    float *dbias;     /* (out,) or NULL */
+    /* Dense and convolutions */
+    float *kernel;    /* (in, out) or the conv's kernel, the model's weight (updated in place by
+                         the optimizer) */
+    float *bias;      /* (out,) / (OC,) or NULL (use_bias=False) */
+    float *z;         /* pre-activation (ConvPool: the conv's output, NULL in the one-op mode) */
+    float *dz;        /* dloss/dz, or NULL when the activation backward is skipped (ConvPool:
+                         the conv output's gradient, NULL when the one-op backward needs none) */
+    float *dkernel;   /* the kernel's shape */
+    float *dbias;     /* (out,) / (OC,) or NULL */
+    /* Convolutions: the kernel geometry (B is the step's batch); Conv1D is H = KH = 1 */
+    aenn_conv2d_geom conv;  /* Conv, ConvPool (the conv's own output (OH, OW, OC)) */
+    int transpose;          /* Conv: a transposed convolution (conv.pad_* hold the crops) */
+    int pool_m1;            /* ConvPool: conv + ReLU + pool as one op (csrc/convpool.c: one
+                               input channel); else the conv, then ReLU + pool (pool.h) */
+    int32_t *argmax;        /* ConvPool, max Pool: (cap, out) window positions of the maxima
+                               (NULL: an average pool) */
+    aenn_upconv_geom up;    /* UpConv: the low-res input (H, W, C) -> (2H, 2W, OC) */
+    aenn_pool_geom pool;    /* Pool (B is the step's batch); 1-D pooling is H = 1 */
+    aenn_upsample_geom ups; /* UpSample; UpSampling1D is H = 1, SH = 1 */
+    int bilinear;           /* UpSample: bilinear, else nearest */
     /* BatchNormalization: (out,) each; gamma / beta (and their gradients) NULL when
      * scale / center is False */
     float *gamma, *beta, *moving_mean, *moving_var, *mean, *inv_std, *var, *dgamma, *dbeta;
@@ -84,8 +111,8 @@ typedef struct {
     int from_logits;   /* sparse kernel flag */
     int on_logits;     /* the loss reads the last layer's pre-activation (Dense: z; activation
                           layer: its input) and its activation backward is skipped */
-    float *values;     /* (cap,) per-sample losses */
-    double *scratch;   /* (aenn_num_chunks(cap),) */
+    float *values;     /* (cap * out / loss_cols,) per-sample(-position) losses */
+    double *scratch;   /* (aenn_num_chunks(cap * out / loss_cols),) */
     double *bn_scratch; /* aenn_batchnorm_scratch_size(cap, C) doubles for the widest BN layer */
     int metric;        /* AENN_PLAN_METRIC_* */
     int opt_kind;      /* AENN_OPT_* */
@@ -93,6 +120,11 @@ typedef struct {
                                bias; BN: gamma, beta), grads = their gradient buffers */
     int64_t *iterations;    /* the optimizer's step count, +1 after each update */
     int64_t ndraws;    /* Dropout layers with keep > 0: one random draw each per step */
+    int64_t loss_cols; /* the loss's last axis: rows = B * out / loss_cols (Loss._run reshapes
+                          the prediction to (-1, last axis)); == out for a 2-D output */
+    float *conv_scratch;   /* the convolutions' scratch, sized for cap rows (owned by the
+                              binding, like the Python bindings' per-call scratch) */
+    int64_t convpool_groups; /* work parts the convpool backward's scratch holds */
 } aenn_plan;
 
 /* One random draw: the seed generator's key and the draw counter (aenn/random.py). */

@@ -584,7 +584,7 @@ class Trainer:
         epoch_logs = {}
         order = np.arange(n)
         cursor = 0
-        runner = _plan.DensePlan.for_fit(self, xs, ya, batch_size, prof)  # None: Python steps
+        runner = _plan.ChainPlan.for_fit(self, xs, ya, batch_size, prof)  # None: Python steps
         for epoch in range(initial_epoch, epochs):
             loss_tracker.reset_state()
             self._reset_metrics()

@@ -10,11 +10,28 @@
  *       Dropout (2):        mask (cap, out), keep, scale
  *       Activation (3):     act, alpha
  *       ReLU (4):           negative_slope, max_value, threshold
+ *       Conv (5):           kernel, bias|None, act, alpha, z, dz|None, dkernel, dbias|None,
+ *                           transpose, geom (as Dense, act not softmax; y is z when linear)
+ *       ConvPool (6):       kernel, bias|None, z|None, dz|None, dkernel, dbias|None, argmax
+ *                           (cap, out) int32, m1, geom (z: the conv output, None with m1;
+ *                           dz: its gradient, None with m1 and no need_dx)
+ *       UpConv (7):         kernel, bias|None, act, alpha, z, dz|None, dkernel, dbias|None,
+ *                           (H, W, C, OC): the low-res input (H, W, C), output (2H, 2W, OC)
+ *       Pool (8):           argmax (cap, out) int32 | None (an average pool),
+ *                           (H, W, C, OH, OW, KH, KW, SH, SW, pad_top, pad_left)
+ *       UpSample (9):       bilinear, (H, W, C, SH, SW): input (H, W, C), output (H*SH, W*SW, C)
+ *     geom: (H, W, C, OH, OW, OC, KH, KW, SH, SW, DH, DW, pad_top, pad_bottom, pad_left,
+ *            pad_right) of the 2-D conv kernels (Conv1D: H = KH = 1); for a transpose the pads
+ *            are (crop_top, 0, crop_left, 0); ConvPool's OH, OW are the conv's, before the pool.
+ *            A layer's input is H*W*C floats per sample, its output OH*OW*OC (ConvPool:
+ *            (OH/2)*(OW/2)*OC; UpConv: 4*H*W*OC).
  *     x:      (cap, in) float32 batch buffer
  *     yt:     (cap, cols) float32 target buffer, or None with sparse labels
  *     labels: (cap,) int32 label buffer, or None
- *     loss:   (kind, param, from_logits, on_logits, values (cap,) f32, scratch (chunks,) f64);
- *             kind: AENN_LOSS_* or -1 (sparse categorical crossentropy)
+ *     loss:   (kind, param, from_logits, on_logits, values (rows,) f32, scratch (chunks,) f64
+ *              [, cols]); kind: AENN_LOSS_* or -1 (sparse categorical crossentropy); cols: the
+ *             output's last axis (default: all of the output), rows = cap * out / cols (cols == out
+ *             for sparse labels and for a metric)
  *     opt:    (kind, params, slots, nslots, iterations): params = the trainable weights in layer
  *             order (Dense: kernel, bias; BN: gamma, beta; the optimizer's variable order),
  *             slots = the optimizer's slot arrays interleaved per parameter, as optim_update
@@ -28,7 +45,9 @@
  *     counter) per Dropout layer with keep > 0, in layer order. Raises ValueError on a bad
  *     label.
  *
- * The only aliasing allowed: a linear Dense layer's y is its z; the last layer, an activation
+ * The convolutions' scratch is allocated here, for cap rows, and freed with the capsule.
+ *
+ * The only aliasing allowed: a linear Dense or conv layer's y is its z; the last layer, an activation
  * layer whose logits the loss reads (backward 0), shares dy with the previous layer.
  * The capsule keeps a reference to every array it points into (the argument tuple), so no
  * buffer or weight can be freed under it; Python re-plans when a weight array is replaced.
@@ -39,6 +58,7 @@
 #include <string.h>
 
 #include "../activation.h"
+#include "../convpool.h"
 #include "../loss.h"
 #include "../norm.h"
 #include "../plan.h"
@@ -53,6 +73,7 @@ typedef struct {
     aenn_plan_layer *layers;
     int64_t *offsets;
     void **ptrs;      /* [params (P) | slots (P*S) | grads (P)] */
+    float *conv_scratch;
 } plan_box;
 
 static void plan_free(PyObject *capsule) {
@@ -62,6 +83,7 @@ static void plan_free(PyObject *capsule) {
     PyMem_RawFree(b->layers);
     PyMem_RawFree(b->offsets);
     PyMem_RawFree(b->ptrs);
+    PyMem_RawFree(b->conv_scratch);
     PyMem_RawFree(b);
 }
 
@@ -139,6 +161,243 @@ static int parse_batchnorm(PyObject *f, aenn_plan_layer *d, Py_ssize_t l) {
     return 0;
 }
 
+/* A conv layer's weights: kernel (want floats, any shape), bias|None (oc,) and their
+ * gradient buffers of the same sizes. */
+static int conv_weights(PyObject *ok, PyObject *ob, PyObject *odk, PyObject *odb,
+                        aenn_plan_layer *d, int64_t want, int64_t oc, Py_ssize_t l) {
+    PyArrayObject *k, *bias, *dk, *db;
+    if (bind_f32(ok, &k, FN, "kernel", -1, BIND_OUT) < 0 ||
+        bind_f32(odk, &dk, FN, "dkernel", -1, BIND_OUT) < 0 ||
+        vector(ob, &bias, "bias", oc, 1) < 0 || vector(odb, &db, "dbias", oc, 1) < 0)
+        return -1;
+    if (numel(k) != want || numel(dk) != want)
+        return bind_error(FN, "layers[%zd]: the kernel and dkernel must hold %lld floats (the "
+                          "geometry's KH*KW*C*OC), got %lld and %lld", l, (long long)want,
+                          (long long)numel(k), (long long)numel(dk));
+    if ((db == NULL) != (bias == NULL))
+        return bind_error(FN, "layers[%zd]: dbias must match bias", l);
+    d->kernel = f32(k); d->bias = f32(bias); d->dkernel = f32(dk); d->dbias = f32(db);
+    return 0;
+}
+
+/* The 16 geometry ints of a conv layer (see the top of this file), checked as the conv
+ * bindings check them; fills d->conv (B = 0) and d->in. Returns the conv's output size. */
+static int64_t conv_geometry(PyObject *o, aenn_plan_layer *d, int transpose, Py_ssize_t l) {
+    long long v[16];
+    if (!PyArg_ParseTuple(o, "LLLLLLLLLLLLLLLL", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6],
+                          &v[7], &v[8], &v[9], &v[10], &v[11], &v[12], &v[13], &v[14], &v[15]))
+        return -1;
+    for (int i = 0; i < 12; i++)
+        if (v[i] < 1 || v[i] > (1LL << 31))
+            return bind_error(FN, "layers[%zd]: geometry value %d must be in [1, 2**31], got %lld",
+                              l, i, v[i]);
+    for (int i = 12; i < 16; i++)
+        if (v[i] < 0 || v[i] > (1LL << 31))
+            return bind_error(FN, "layers[%zd]: padding / crop %d must be in [0, 2**31], got %lld",
+                              l, i - 12, v[i]);
+    aenn_conv2d_geom g = {0, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10],
+                          v[11], v[12], v[14]};
+    int64_t keh = (g.KH - 1) * g.DH + 1, kew = (g.KW - 1) * g.DW + 1;
+    int ok;
+    if (transpose) { /* the full output cropped by (top, left) to (OH, OW) */
+        int64_t full_h = (g.H - 1) * g.SH + keh, full_w = (g.W - 1) * g.SW + kew;
+        ok = v[13] == 0 && v[15] == 0 && g.pad_top <= (full_h > g.OH ? full_h - g.OH : 0) &&
+             g.pad_left <= (full_w > g.OW ? full_w - g.OW : 0);
+    } else {
+        int64_t ph = g.H + v[12] + v[13], pw = g.W + v[14] + v[15];
+        ok = keh <= ph && kew <= pw && g.OH == (ph - keh) / g.SH + 1 &&
+             g.OW == (pw - kew) / g.SW + 1;
+    }
+    if (!ok)
+        return bind_error(FN, "layers[%zd]: inconsistent %sconvolution geometry (input %lldx%lldx"
+                          "%lld, output %lldx%lldx%lld, kernel %lldx%lld)", l,
+                          transpose ? "transposed " : "", v[0], v[1], v[2], v[3], v[4], v[5],
+                          v[6], v[7]);
+    d->conv = g;
+    d->in = g.H * g.W * g.C;
+    return g.OH * g.OW * g.OC;
+}
+
+/* Conv: (kernel, bias, act, alpha, z, dz, dkernel, dbias, transpose, geom). */
+static int parse_conv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
+                      Py_ssize_t l) {
+    PyObject *ok, *ob, *oz, *odz, *odk, *odb, *og;
+    PyArrayObject *z, *dz = NULL;
+    double alpha;
+    if (!PyArg_ParseTuple(f, "OOidOOOOiO!", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb,
+                          &d->transpose, &PyTuple_Type, &og))
+        return -1;
+    if (d->act < 0 || d->act >= AENN_ACT_COUNT)
+        return bind_error(FN, "layers[%zd]: bad activation kind %d for a convolution", l, d->act);
+    if (conv_geometry(og, d, d->transpose, l) != d->out) {
+        if (!PyErr_Occurred())
+            bind_error(FN, "layers[%zd]: y has %lld values per sample, the geometry gives %lld",
+                       l, (long long)d->out, (long long)(d->conv.OH * d->conv.OW * d->conv.OC));
+        return -1;
+    }
+    const aenn_conv2d_geom *g = &d->conv;
+    if (conv_weights(ok, ob, odk, odb, d, g->KH * g->KW * g->C * g->OC, g->OC, l) < 0 ||
+        buffer2(oz, &z, "z", cap, d->out) < 0)
+        return -1;
+    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
+    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
+        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
+    d->alpha = (float)alpha; d->z = f32(z); d->dz = f32(dz);
+    return 0;
+}
+
+/* ConvPool: (kernel, bias, z, dz, dkernel, dbias, argmax, m1, geom). */
+static int parse_convpool(PyObject *f, aenn_plan_layer *d, int64_t cap, Py_ssize_t l) {
+    PyObject *ok, *ob, *oz, *odz, *odk, *odb, *oa, *og;
+    PyArrayObject *z = NULL, *dz = NULL, *argmax;
+    if (!PyArg_ParseTuple(f, "OOOOOOOiO!", &ok, &ob, &oz, &odz, &odk, &odb, &oa, &d->pool_m1,
+                          &PyTuple_Type, &og))
+        return -1;
+    if (conv_geometry(og, d, 0, l) < 0) return -1;
+    const aenn_conv2d_geom *g = &d->conv;
+    const int64_t pre = g->OH * g->OW * g->OC;
+    if (g->OH < 2 || g->OW < 2 || d->out != (g->OH / 2) * (g->OW / 2) * g->OC || pre > INT32_MAX)
+        return bind_error(FN, "layers[%zd]: y must hold the 2x2 pool of a conv output of at "
+                          "least 2x2 (%lldx%lldx%lld)", l, (long long)g->OH, (long long)g->OW,
+                          (long long)g->OC);
+    /* the bottom / right padding the output size implies (stride and dilation 1) */
+    const int64_t pad_bottom = g->OH - 1 + g->KH - g->H - g->pad_top;
+    const int64_t pad_right = g->OW - 1 + g->KW - g->W - g->pad_left;
+    if (d->pool_m1 && !(g->C == 1 && g->KW == 3 && g->KH <= 3 && g->SH == 1 && g->SW == 1 &&
+                        g->DH == 1 && g->DW == 1 && g->pad_top < g->KH && g->pad_left < 3 &&
+                        pad_bottom < g->KH && pad_right < 3 &&
+                        g->OW * g->OC <= AENN_CONVPOOL_ROW_MAX))
+        return bind_error(FN, "layers[%zd]: the one-op conv + pool needs one input channel, a "
+                          "(1-3)x3 kernel, stride and dilation 1, padding smaller than the kernel "
+                          "and rows of at most %d floats",
+                          l, AENN_CONVPOOL_ROW_MAX);
+    if (conv_weights(ok, ob, odk, odb, d, g->KH * g->KW * g->C * g->OC, g->OC, l) < 0 ||
+        bind_array(oa, &argmax, FN, "argmax", NPY_INT32, 2, BIND_OUT) < 0)
+        return -1;
+    if (dim(argmax, 0) != cap || dim(argmax, 1) != d->out)
+        return bind_error(FN, "`argmax` must have shape (%lld, %lld)", (long long)cap,
+                          (long long)d->out);
+    if ((oz != Py_None || !d->pool_m1) && buffer2(oz, &z, "z", cap, pre) < 0) return -1;
+    if ((odz != Py_None || !d->pool_m1 || d->need_dx) && buffer2(odz, &dz, "dz", cap, pre) < 0)
+        return -1;
+    d->z = f32(z); d->dz = f32(dz); d->argmax = (int32_t *)PyArray_DATA(argmax);
+    return 0;
+}
+
+/* UpConv: (kernel, bias, act, alpha, z, dz, dkernel, dbias, (H, W, C, OC)). */
+static int parse_upconv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
+                        Py_ssize_t l) {
+    PyObject *ok, *ob, *oz, *odz, *odk, *odb;
+    PyArrayObject *z, *dz = NULL;
+    double alpha;
+    long long H, W, C, OC;
+    if (!PyArg_ParseTuple(f, "OOidOOOO(LLLL)", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb,
+                          &H, &W, &C, &OC))
+        return -1;
+    if (d->act < 0 || d->act >= AENN_ACT_COUNT)
+        return bind_error(FN, "layers[%zd]: bad activation kind %d for a convolution", l, d->act);
+    if (H < 1 || W < 1 || C < 1 || OC < 1 || H > (1LL << 30) || W > (1LL << 30) ||
+        C > (1LL << 30) || OC > (1LL << 30) || d->out != 4 * H * W * OC)
+        return bind_error(FN, "layers[%zd]: the upsampled conv of a %lldx%lldx%lld input to %lld "
+                          "channels does not give y's %lld values per sample", l, H, W, C, OC,
+                          (long long)d->out);
+    d->up = (aenn_upconv_geom){0, H, W, C, OC};
+    d->in = H * W * C;
+    if (conv_weights(ok, ob, odk, odb, d, 9 * C * OC, OC, l) < 0 ||
+        buffer2(oz, &z, "z", cap, d->out) < 0)
+        return -1;
+    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
+    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
+        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
+    d->alpha = (float)alpha; d->z = f32(z); d->dz = f32(dz);
+    return 0;
+}
+
+/* Pool: (argmax|None, (H, W, C, OH, OW, KH, KW, SH, SW, PT, PL)), checked as bind_pool.c does. */
+static int parse_pool(PyObject *f, aenn_plan_layer *d, int64_t cap, Py_ssize_t l) {
+    PyObject *oa;
+    long long v[11];
+    if (!PyArg_ParseTuple(f, "O(LLLLLLLLLLL)", &oa, &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+                          &v[6], &v[7], &v[8], &v[9], &v[10]))
+        return -1;
+    for (int i = 0; i < 11; i++)
+        if (v[i] < (i < 9 ? 1 : 0) || v[i] > (1LL << 30))
+            return bind_error(FN, "layers[%zd]: pool geometry value %d out of range: %lld", l, i,
+                              v[i]);
+    aenn_pool_geom g = {0, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10]};
+    if (g.PT >= g.KH || g.PL >= g.KW || (g.OH - 1) * g.SH - g.PT >= g.H ||
+        (g.OW - 1) * g.SW - g.PL >= g.W || g.H * g.W > INT32_MAX ||
+        d->out != g.OH * g.OW * g.C)
+        return bind_error(FN, "layers[%zd]: inconsistent pool geometry (input %lldx%lldx%lld, "
+                          "output %lldx%lld, pool %lldx%lld)", l, v[0], v[1], v[2], v[3], v[4],
+                          v[5], v[6]);
+    d->pool = g;
+    d->in = g.H * g.W * g.C;
+    d->argmax = NULL;
+    if (oa != Py_None) {
+        PyArrayObject *argmax;
+        if (bind_array(oa, &argmax, FN, "argmax", NPY_INT32, 2, BIND_OUT) < 0) return -1;
+        if (dim(argmax, 0) != cap || dim(argmax, 1) != d->out)
+            return bind_error(FN, "`argmax` must have shape (%lld, %lld)", (long long)cap,
+                              (long long)d->out);
+        d->argmax = (int32_t *)PyArray_DATA(argmax);
+    }
+    return 0;
+}
+
+/* UpSample: (bilinear, (H, W, C, SH, SW)). */
+static int parse_upsample(PyObject *f, aenn_plan_layer *d, Py_ssize_t l) {
+    long long v[5];
+    if (!PyArg_ParseTuple(f, "i(LLLLL)", &d->bilinear, &v[0], &v[1], &v[2], &v[3], &v[4]))
+        return -1;
+    for (int i = 0; i < 5; i++)
+        if (v[i] < 1 || v[i] > (1LL << 30))
+            return bind_error(FN, "layers[%zd]: upsampling geometry value %d out of range: %lld",
+                              l, i, v[i]);
+    if (d->out != v[0] * v[3] * v[1] * v[4] * v[2])
+        return bind_error(FN, "layers[%zd]: upsampling a %lldx%lldx%lld input by (%lld, %lld) "
+                          "does not give y's %lld values per sample", l, v[0], v[1], v[2], v[3],
+                          v[4], (long long)d->out);
+    d->ups = (aenn_upsample_geom){0, v[0], v[1], v[2], v[3], v[4]};
+    d->in = v[0] * v[1] * v[2];
+    return 0;
+}
+
+/* Floats of scratch the convolutions of the chain need at cap rows, and the convpool
+ * backward's work parts (groups) it holds. */
+static int64_t conv_scratch_size(const aenn_plan_layer *layers, Py_ssize_t L, int64_t cap,
+                                 int64_t groups) {
+    int64_t most = 0;
+    for (Py_ssize_t l = 0; l < L; l++) {
+        const aenn_plan_layer *d = &layers[l];
+        aenn_conv2d_geom g = d->conv;
+        aenn_upconv_geom u = d->up;
+        g.B = u.B = cap;
+        int64_t a = 0, b = 0;
+        switch (d->kind) {
+        case AENN_PLAN_CONV:
+            if (d->transpose) {
+                a = aenn_conv2d_transpose_forward_scratch_size(&g);
+                b = aenn_conv2d_transpose_backward_scratch_size(&g);
+            } else {
+                b = aenn_conv2d_backward_scratch_size(&g);
+            }
+            break;
+        case AENN_PLAN_CONVPOOL:
+            if (d->pool_m1) a = aenn_convpool_backward_scratch_size(&g, groups);
+            b = aenn_conv2d_backward_scratch_size(&g);
+            break;
+        case AENN_PLAN_UPCONV:
+            a = aenn_upconv_forward_scratch_size(&u);
+            b = aenn_upconv_backward_scratch_size(&u);
+            break;
+        }
+        if (a > most) most = a;
+        if (b > most) most = b;
+    }
+    return most;
+}
+
 static int parse_layer(PyObject *t, aenn_plan_layer *d, int64_t cap, Py_ssize_t l) {
     if (!PyTuple_Check(t) || PyTuple_GET_SIZE(t) < 5)
         return bind_error(FN, "layers[%zd] must be a tuple (kind, backward, need_dx, y, dy, ...)", l);
@@ -187,6 +446,11 @@ static int parse_layer(PyObject *t, aenn_plan_layer *d, int64_t cap, Py_ssize_t 
         status = 0;
         break;
     }
+    case AENN_PLAN_CONV: status = parse_conv(fields, d, y, cap, l); break;
+    case AENN_PLAN_CONVPOOL: status = parse_convpool(fields, d, cap, l); break;
+    case AENN_PLAN_UPCONV: status = parse_upconv(fields, d, y, cap, l); break;
+    case AENN_PLAN_POOL: status = parse_pool(fields, d, cap, l); break;
+    case AENN_PLAN_UPSAMPLE: status = parse_upsample(fields, d, l); break;
     default: bind_error(FN, "layers[%zd]: bad layer kind %d", l, d->kind);
     }
 done:
@@ -198,10 +462,13 @@ done:
 /* The trainable weights of a layer and their gradient buffers, in the optimizer's order. */
 static int layer_params(const aenn_plan_layer *d, float *params[2], float *grads[2]) {
     int n = 0;
-    float *p0 = d->kind == AENN_PLAN_DENSE ? d->kernel : d->kind == AENN_PLAN_BATCHNORM ? d->gamma : NULL;
-    float *g0 = d->kind == AENN_PLAN_DENSE ? d->dkernel : d->dgamma;
-    float *p1 = d->kind == AENN_PLAN_DENSE ? d->bias : d->kind == AENN_PLAN_BATCHNORM ? d->beta : NULL;
-    float *g1 = d->kind == AENN_PLAN_DENSE ? d->dbias : d->dbeta;
+    /* Dense and the convolutions: kernel, bias; BatchNormalization: gamma, beta */
+    int kb = d->kind == AENN_PLAN_DENSE || d->kind == AENN_PLAN_CONV ||
+             d->kind == AENN_PLAN_CONVPOOL || d->kind == AENN_PLAN_UPCONV;
+    float *p0 = kb ? d->kernel : d->kind == AENN_PLAN_BATCHNORM ? d->gamma : NULL;
+    float *g0 = kb ? d->dkernel : d->dgamma;
+    float *p1 = kb ? d->bias : d->kind == AENN_PLAN_BATCHNORM ? d->beta : NULL;
+    float *g1 = kb ? d->dbias : d->dbeta;
     if (p0) { params[n] = p0; grads[n] = g0; n++; }
     if (p1) { params[n] = p1; grads[n] = g1; n++; }
     return n;
@@ -234,9 +501,19 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
         }
     }
     int64_t cols = b->layers[L - 1].out;
-    if (!PyArg_ParseTuple(o_loss, "ifiiOO", &p->loss_kind, &p->loss_param, &p->from_logits,
-                          &p->on_logits, &o_values, &o_scratch))
+    long long loss_cols = cols;
+    if (!PyArg_ParseTuple(o_loss, "ifiiOO|L", &p->loss_kind, &p->loss_param, &p->from_logits,
+                          &p->on_logits, &o_values, &o_scratch, &loss_cols))
         goto fail;
+    if (loss_cols < 1 || cols % loss_cols != 0 ||
+        (loss_cols != cols && (p->loss_kind == AENN_PLAN_LOSS_SPARSE || metric != 0))) {
+        bind_error(FN, "the loss's last axis (%lld) must divide the output's %lld values per "
+                   "sample, and be all of them with sparse labels or a metric", loss_cols,
+                   (long long)cols);
+        goto fail;
+    }
+    p->loss_cols = loss_cols;
+    const int64_t loss_rows = cap * (cols / loss_cols);
     /* Backward flags and the one dy alias (see the top of this file). */
     int64_t bn_width = 0;
     for (Py_ssize_t l = 0; l < L; l++) {
@@ -251,8 +528,9 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
                        "reads this activation layer's input", l);
             goto fail;
         }
-        if (p->on_logits && l == L - 1 && d->kind != AENN_PLAN_DENSE && !logits_act) {
-            bind_error(FN, "on_logits needs a Dense or activation last layer");
+        if (p->on_logits && l == L - 1 && d->kind != AENN_PLAN_DENSE && !logits_act &&
+            d->kind != AENN_PLAN_CONV && d->kind != AENN_PLAN_UPCONV) {
+            bind_error(FN, "on_logits needs a Dense, conv or activation last layer");
             goto fail;
         }
         if (d->kind == AENN_PLAN_BATCHNORM && d->out > bn_width) bn_width = d->out;
@@ -275,10 +553,18 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
     if (bind_f32(o_values, &values, FN, "values", 1, BIND_OUT) < 0 ||
         bind_array(o_scratch, &scratch, FN, "scratch", NPY_FLOAT64, 1, BIND_OUT) < 0)
         goto fail;
-    if (dim(values, 0) != cap || dim(scratch, 0) < aenn_num_chunks(cap)) {
-        bind_error(FN, "`values` needs %lld floats and `scratch` %lld doubles", (long long)cap,
-                   (long long)aenn_num_chunks(cap));
+    if (dim(values, 0) != loss_rows || dim(scratch, 0) < aenn_num_chunks(loss_rows)) {
+        bind_error(FN, "`values` needs %lld floats and `scratch` %lld doubles",
+                   (long long)loss_rows, (long long)aenn_num_chunks(loss_rows));
         goto fail;
+    }
+    /* The convolutions' scratch, and the convpool backward's work parts it holds (twice the
+     * threads now, as its Python binding splits it). */
+    p->convpool_groups = 2 * (int64_t)aenn_get_num_threads();
+    int64_t conv_floats = conv_scratch_size(b->layers, L, cap, p->convpool_groups);
+    if (conv_floats > 0) {
+        b->conv_scratch = PyMem_RawMalloc((size_t)conv_floats * sizeof(float));
+        if (b->conv_scratch == NULL) { PyErr_NoMemory(); goto fail; }
     }
     if (p->loss_kind == AENN_PLAN_LOSS_SPARSE) {
         if (bind_array(o_labels, &labels, FN, "labels", NPY_INT32, 1, BIND_OUT) < 0) goto fail;
@@ -360,6 +646,7 @@ static PyObject *py_plan_create(PyObject *self, PyObject *args) {
     p->values = f32(values);
     p->scratch = (double *)PyArray_DATA(scratch);
     p->metric = metric;
+    p->conv_scratch = b->conv_scratch;
     b->args = args;
     Py_INCREF(args);
     capsule = PyCapsule_New(b, CAPSULE, plan_free);
@@ -369,6 +656,7 @@ fail:
     PyMem_RawFree(b->layers);
     PyMem_RawFree(b->offsets);
     PyMem_RawFree(b->ptrs);
+    PyMem_RawFree(b->conv_scratch);
     PyMem_RawFree(b);
     return NULL;
 }
