@@ -15,6 +15,7 @@ Usage:
     python benchmarks/run.py --models mlp_b32 dense_dae_b256 --epochs 2 --threads 2
     python benchmarks/run.py --samples 6000                        # subsample (say so!)
     python benchmarks/run.py --profile --models mlp_b32            # aenn per-layer profile
+    python benchmarks/run.py --plan-share --frameworks aenn       # time outside the C step
 Results: benchmarks/results/<date>-<host>.json and a Markdown table on stdout (paste it into
 benchmarks/README.md together with the machine line printed above it).
 """
@@ -42,7 +43,41 @@ IMPORTS = {"aenn": "import aenn", "torch": "import torch",
            "keras": "import keras"}
 
 
-def run_one(model, framework, epochs, threads, samples, profile=False):
+def _plan_share(spec, x, y, epochs, threads):
+    """Trains with every `_core.plan_step` call timed; prints, for the epochs after the first,
+    the time per step inside that one C call and outside it (the fit loop's Python). The
+    per-layer profiler cannot show this: a running Profiler sends fit down the Python path."""
+    import aenn
+
+    step = aenn._core.plan_step
+    spans = []
+
+    def timed(*args):
+        t = time.perf_counter()
+        try:
+            return step(*args)
+        finally:
+            spans.append(time.perf_counter() - t)
+
+    aenn._core.plan_step = timed
+    try:
+        times = spec["aenn"](x, y, epochs=epochs, threads=threads)
+    finally:
+        aenn._core.plan_step = step
+    if not spans or len(times) < 2:
+        print("plan share: the C plan did not run (or one epoch only)", file=sys.stderr)
+        return times
+    per_epoch = (len(spans) + 1) // len(times)  # the fit's first step runs in Python
+    later = spans[-per_epoch * (len(times) - 1):]
+    wall = sum(times[1:])
+    in_c = sum(later)
+    print(f"plan share: {len(later)} steps, {1e3 * wall / len(later):.3f} ms/step: "
+          f"{1e3 * in_c / len(later):.3f} ms in plan_step, {1e3 * (wall - in_c) / len(later):.3f} "
+          f"ms outside it ({100 * (wall - in_c) / wall:.1f}% of the step)", file=sys.stderr)
+    return times
+
+
+def run_one(model, framework, epochs, threads, samples, profile=False, plan_share=False):
     """Runs one (model, framework) pair in this process; returns a result dict."""
     spec = MODELS[model]
     x, y = spec["data"](samples)
@@ -52,6 +87,8 @@ def run_one(model, framework, epochs, threads, samples, profile=False):
         with profiler.Profiler() as prof:
             times = spec[framework](x, y, epochs=epochs, threads=threads)
         print(prof.format(), file=sys.stderr)
+    elif plan_share and framework == "aenn":
+        times = _plan_share(spec, x, y, epochs, threads)
     else:
         times = spec[framework](x, y, epochs=epochs, threads=threads)
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -177,12 +214,15 @@ def main():
                              "whose speed drifts)")
     parser.add_argument("--profile", action="store_true",
                         help="print aenn's per-layer profile (time in C vs outside) per model")
+    parser.add_argument("--plan-share", action="store_true",
+                        help="time aenn's compiled C step (the models `fit` runs as one C call "
+                             "per step) against the whole step: the share outside C")
     parser.add_argument("--one", nargs=2, metavar=("MODEL", "FRAMEWORK"), help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.one:
         result = run_one(args.one[0], args.one[1], args.epochs, args.threads, args.samples,
-                         args.profile)
+                         args.profile, args.plan_share)
         print("RESULT " + json.dumps(result))
         return
 
@@ -207,8 +247,14 @@ def main():
             cmd += ["--samples", str(args.samples)]
         if args.profile:
             cmd += ["--profile"]
+        if args.plan_share:
+            cmd += ["--plan-share"]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=env, check=False)
         line = [l for l in proc.stdout.splitlines() if l.startswith("RESULT ")]
+        if args.plan_share and fw == "aenn":
+            share = [l for l in proc.stderr.splitlines() if l.startswith("plan share")]
+            print(f"{model} (aenn) {share[-1] if share else 'plan share: not reported'}",
+                  flush=True)
         if args.profile and fw == "aenn":
             prof = [l for l in proc.stderr.splitlines()
                     if not l.lstrip().startswith(("Warning", "warnings."))]
