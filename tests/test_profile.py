@@ -94,3 +94,20 @@ def test_fit_inside_running_profiler_adds_to_it(capsys):
     assert capsys.readouterr().out == ""  # only fit(profile=True) prints
     names = {r["name"] for r in prof.report()["rows"]}
     assert {"d1", "bn", "d2", "optimizer", "loss"} <= names
+
+
+def test_profile_says_when_fit_would_run_the_compiled_step(capsys, monkeypatch):
+    """The profile shows the Python path; for a model `fit` compiles into one C call per step it
+    says so under the table, and not otherwise."""
+    x, y = _data()
+    monkeypatch.setenv("AENN_PLAN", "1")
+    _model().fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
+    assert "compiled C call" in capsys.readouterr().out
+    model = aenn.Sequential([layers.Input((12,)), layers.Dense(3, activation="softmax"),
+                             layers.GaussianNoise(0.1)])  # not eligible
+    model.compile(optimizer="adam", loss="categorical_crossentropy")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
+    assert "compiled C call" not in capsys.readouterr().out
+    monkeypatch.setenv("AENN_PLAN", "0")
+    _model().fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
+    assert "compiled C call" not in capsys.readouterr().out

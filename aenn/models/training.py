@@ -492,7 +492,9 @@ class Trainer:
         `profile=True` (an aenn extension) times every layer's forward and backward pass and
         the other parts of each training step (time inside C kernels and outside), prints the
         table at the end and stores it as a dict in `history.profile` (see
-        `aenn.models.profiler`). Validation passes are not included.
+        `aenn.models.profiler`). Validation passes are not included. A profiled fit always runs
+        the per-layer Python path; a model that `fit` otherwise compiles into one C call per step
+        (aenn/models/plan.py) says so under the table.
         """
         self._assert_compiled("fit")
         if class_weight is not None:
@@ -567,6 +569,10 @@ class Trainer:
                                batch_size, val_batch_size, validation_freq, shuffle, prof)
             self.history.profile = prof.report()
             print(prof.format())
+            if _plan.ChainPlan.for_fit(self, xs, ya, batch_size, None) is not None:
+                print("(These are the Python path's steps: without profile=True this fit runs "
+                      "each step as one compiled C call, AENN_PLAN; benchmarks/run.py "
+                      "--plan-share times that.)")
             return self.history
         self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
                        batch_size, val_batch_size, validation_freq, shuffle, None)
