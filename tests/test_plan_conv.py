@@ -140,6 +140,20 @@ def test_variants(monkeypatch, name, optimizer):
     assert res[3] == 2 * 4 - 1
 
 
+@pytest.mark.parametrize("last", ["flatten", "reshape"])
+def test_output_reshaped_after_the_last_unit(monkeypatch, last):
+    """A Flatten / Reshape after the last sigmoid conv: the Python path's loss then reads the
+    probabilities (the reshaping layer has no logits) on the output's own last axis; the plan
+    must do the same."""
+    x = images(n=40)
+    tail = L.Flatten() if last == "flatten" else L.Reshape((28, 28))
+    y = x.reshape(40, 784) if last == "flatten" else x.reshape(40, 28, 28)
+    make = _seq(lambda: [L.Conv2D(4, 3, activation="relu", padding="same"),
+                         L.Conv2D(1, 3, activation="sigmoid", padding="same"), tail])
+    assert_same(monkeypatch, make, "binary_crossentropy", ADAM, x, y, metrics=(), batch_size=16,
+                epochs=2)
+
+
 def test_unfused_graph_runs_the_unfused_units(monkeypatch):
     """AENN_FUSE=0: the denoiser's pools and upsamplings run as units of their own, with the
     bits of the unfused Python path (which differ from the fused ones: the upsample fusion

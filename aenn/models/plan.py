@@ -236,11 +236,14 @@ def _watched(units):
             for a in names[type(u.layer)] + ("trainable",)]
 
 
-def _on_logits(last, loss):
+def _on_logits(model, last, loss):
     """Whether Trainer._compute_loss gives the loss the logits of the last unit
-    (Functional._output_logits, then `loss.supports_logits`). A conv + pool unit ends in the
-    pool, which has none."""
+    (Functional._output_logits, then `loss.supports_logits`): only when that unit's layer makes
+    the model's output (not a Flatten or Reshape after it); a conv + pool unit ends in the pool,
+    which has none."""
     layer = last.layer
+    if model._outputs[0].node.layer is not layer:
+        return False
     if type(layer) is Dense or type(layer) in _CONV_TYPES:
         has_logits = layer.activation.name in ("sigmoid", "softmax") and (
             last.fusion is None or last.fusion[0] != "pool")
@@ -304,10 +307,10 @@ class ChainPlan:
         units = _chain(model)
         if units is None or x.ndim < 2 or x.dtype != np.float32 or not x.flags.c_contiguous:
             return None
-        if x.shape[1:] != _static(model._inputs[0].shape):
+        if x.shape[1:] != _static(model._inputs[0].shape) or not _static(model._outputs[0].shape):
             return None
         loss, opt = model.loss, model.optimizer
-        out_shape = units[-1].out_shape
+        out_shape = _static(model._outputs[0].shape)  # = the last unit's values, maybe reshaped
         n, cols = x.shape[0], units[-1].out
         if type(loss) is losses_module.SparseCategoricalCrossentropy:
             if ya.shape not in ((n,), (n, 1)) or len(out_shape) != 1:
@@ -354,7 +357,7 @@ class ChainPlan:
         mets = model._metrics
         if mets is None and model._metric_ids:
             return False
-        out_shape = units[-1].out_shape
+        out_shape = _static(model._outputs[0].shape)
         for m in mets or []:
             if type(m) is metrics_module.CategoricalAccuracy and not sparse \
                     and self.y_all.ndim == 2 and len(out_shape) == 1:
@@ -366,7 +369,7 @@ class ChainPlan:
                 return False
             metric = kind
         # Loss: what Trainer._compute_loss does (logits when the loss supports them).
-        on_logits = _on_logits(units[-1], loss)
+        on_logits = _on_logits(model, units[-1], loss)
         if sparse:
             kind, from_logits, param = _LOSS_SPARSE, int(on_logits or loss.from_logits), 0.0
         else:
