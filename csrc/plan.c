@@ -37,6 +37,26 @@ static void moving_average(float *moving, const float *stat, int64_t C, float mo
     for (int64_t c = 0; c < C; c++) moving[c] = moving[c] * m + stat[c] * one_m;
 }
 
+/* y = act(z) of a Dense or conv layer on B rows (nothing when linear: y is z); a softmax is
+ * over the rows of a Dense layer's output (conv layers have none). */
+static void activation_forward(const aenn_plan_layer *d, int64_t B) {
+    if (d->act == AENN_PLAN_SOFTMAX)
+        aenn_softmax_forward(d->y, d->z, B, d->out);
+    else if (d->act != AENN_ACT_LINEAR)
+        aenn_activation_forward(d->y, d->z, B * d->out, d->act, d->alpha);
+}
+
+/* dloss/dz of a Dense or conv layer: its activation's backward into d->dz, or d->dy itself
+ * when that is skipped (linear, or the loss read the logits: d->dz is NULL then). */
+static const float *activation_backward(const aenn_plan_layer *d, int64_t B) {
+    if (d->dz == NULL) return d->dy;
+    if (d->act == AENN_PLAN_SOFTMAX)
+        aenn_softmax_backward(d->dz, d->dy, d->y, B, d->out);
+    else
+        aenn_activation_backward(d->dz, d->dy, d->z, d->y, B * d->out, d->act, d->alpha);
+    return d->dz;
+}
+
 /* One layer's forward pass on B rows of x (B, in) into d->y. */
 static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const float *x, int64_t B,
                           const aenn_plan_draw **draw) {
@@ -44,10 +64,7 @@ static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const fl
     switch (d->kind) {
     case AENN_PLAN_DENSE: /* Dense.forward: dense_forward into z, then _act_forward into y */
         aenn_dense_forward(d->z, x, d->kernel, d->bias, B, d->in, d->out);
-        if (d->act == AENN_PLAN_SOFTMAX)
-            aenn_softmax_forward(d->y, d->z, B, d->out);
-        else if (d->act != AENN_ACT_LINEAR)
-            aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        activation_forward(d, B);
         break;
     case AENN_PLAN_BATCHNORM: /* BatchNormalization.forward, training and trainable */
         aenn_batchnorm_forward_train(d->y, d->mean, d->inv_std, d->var, x, d->gamma, d->beta,
@@ -80,7 +97,7 @@ static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const fl
             aenn_conv2d_transpose_forward(d->z, x, d->kernel, d->bias, &g, p->conv_scratch);
         else
             aenn_conv2d_forward(d->z, x, d->kernel, d->bias, &g);
-        if (d->act != AENN_ACT_LINEAR) aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        activation_forward(d, B);
         break;
     }
     case AENN_PLAN_CONVPOOL: { /* fusion.convpool_forward: one op, or conv then ReLU + pool */
@@ -98,7 +115,7 @@ static void layer_forward(const aenn_plan *p, const aenn_plan_layer *d, const fl
         aenn_upconv_geom g = d->up;
         g.B = B;
         aenn_upconv_forward(d->z, x, d->kernel, d->bias, &g, p->conv_scratch);
-        if (d->act != AENN_ACT_LINEAR) aenn_activation_forward(d->y, d->z, n, d->act, d->alpha);
+        activation_forward(d, B);
         break;
     }
     case AENN_PLAN_POOL: { /* _Pooling.forward */
@@ -135,18 +152,10 @@ static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const f
                            float *dinp, int64_t B) {
     const int64_t n = B * d->out;
     switch (d->kind) {
-    case AENN_PLAN_DENSE: { /* Dense.backward: _act_backward unless linear or on logits */
-        const float *dz = d->dy;
-        if (d->dz != NULL) {
-            if (d->act == AENN_PLAN_SOFTMAX)
-                aenn_softmax_backward(d->dz, d->dy, d->y, B, d->out);
-            else
-                aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
-            dz = d->dz;
-        }
-        aenn_dense_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, B, d->in, d->out);
+    case AENN_PLAN_DENSE: /* Dense.backward: _act_backward unless linear or on logits */
+        aenn_dense_backward(dinp, d->dkernel, d->dbias, activation_backward(d, B), x, d->kernel,
+                            B, d->in, d->out);
         break;
-    }
     case AENN_PLAN_BATCHNORM: /* BatchNormalization.backward, training statistics */
         aenn_batchnorm_backward(dinp, d->dgamma, d->dbeta, d->dy, x, d->mean, d->inv_std,
                                 d->gamma, p->bn_scratch, B, d->out, 1);
@@ -164,11 +173,7 @@ static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const f
         aenn_relu_backward(dinp, d->dy, x, n, d->slope, d->max_value, d->threshold);
         break;
     case AENN_PLAN_CONV: { /* BaseConv.backward: Activation.backward unless linear / logits */
-        const float *dz = d->dy;
-        if (d->dz != NULL) {
-            aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
-            dz = d->dz;
-        }
+        const float *dz = activation_backward(d, B);
         aenn_conv2d_geom g = d->conv;
         g.B = B;
         if (d->transpose)
@@ -193,11 +198,7 @@ static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const f
         break;
     }
     case AENN_PLAN_UPCONV: { /* fusion.backward: Activation.backward unless linear / logits */
-        const float *dz = d->dy;
-        if (d->dz != NULL) {
-            aenn_activation_backward(d->dz, d->dy, d->z, d->y, n, d->act, d->alpha);
-            dz = d->dz;
-        }
+        const float *dz = activation_backward(d, B);
         aenn_upconv_geom g = d->up;
         g.B = B;
         aenn_upconv_backward(dinp, d->dkernel, d->dbias, dz, x, d->kernel, &g, p->conv_scratch);

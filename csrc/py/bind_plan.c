@@ -110,11 +110,25 @@ static int check_act(int act, Py_ssize_t l) {
     return 0;
 }
 
+/* The pre-activation z and its gradient dz|None of a Dense or conv layer with output y:
+ * (cap, out) buffers, z being y exactly when the layer is linear (which has no dz). */
+static int activation_buffers(PyObject *oz, PyObject *odz, aenn_plan_layer *d, PyArrayObject *y,
+                              int64_t cap, Py_ssize_t l) {
+    PyArrayObject *z, *dz = NULL;
+    if (buffer2(oz, &z, "z", cap, d->out) < 0) return -1;
+    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
+    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
+        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
+    d->z = f32(z);
+    d->dz = f32(dz);
+    return 0;
+}
+
 /* The kind-specific fields of a Dense layer: (kernel, bias, act, alpha, z, dz, dkernel, dbias). */
 static int parse_dense(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
                        Py_ssize_t l) {
     PyObject *ok, *ob, *oz, *odz, *odk, *odb;
-    PyArrayObject *k, *bias, *z, *dz = NULL, *dk, *db;
+    PyArrayObject *k, *bias, *dk, *db;
     double alpha;
     if (!PyArg_ParseTuple(f, "OOidOOOO", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb))
         return -1;
@@ -123,16 +137,14 @@ static int parse_dense(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_
     if (dim(k, 1) != d->out)
         return bind_error(FN, "layers[%zd]: the kernel has %lld outputs, y %lld", l,
                           (long long)dim(k, 1), (long long)d->out);
-    if (vector(ob, &bias, "bias", d->out, 1) < 0 || buffer2(oz, &z, "z", cap, d->out) < 0 ||
+    if (vector(ob, &bias, "bias", d->out, 1) < 0 ||
         buffer2(odk, &dk, "dkernel", d->in, d->out) < 0 || vector(odb, &db, "dbias", d->out, 1) < 0)
         return -1;
-    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
     if ((db == NULL) != (bias == NULL))
         return bind_error(FN, "layers[%zd]: dbias must match bias", l);
-    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
-        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
-    d->kernel = f32(k); d->bias = f32(bias); d->alpha = (float)alpha; d->z = f32(z);
-    d->dz = f32(dz); d->dkernel = f32(dk); d->dbias = f32(db);
+    if (activation_buffers(oz, odz, d, y, cap, l) < 0) return -1;
+    d->kernel = f32(k); d->bias = f32(bias); d->alpha = (float)alpha;
+    d->dkernel = f32(dk); d->dbias = f32(db);
     return 0;
 }
 
@@ -222,7 +234,6 @@ static int64_t conv_geometry(PyObject *o, aenn_plan_layer *d, int transpose, Py_
 static int parse_conv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
                       Py_ssize_t l) {
     PyObject *ok, *ob, *oz, *odz, *odk, *odb, *og;
-    PyArrayObject *z, *dz = NULL;
     double alpha;
     if (!PyArg_ParseTuple(f, "OOidOOOOiO!", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb,
                           &d->transpose, &PyTuple_Type, &og))
@@ -237,12 +248,9 @@ static int parse_conv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t
     }
     const aenn_conv2d_geom *g = &d->conv;
     if (conv_weights(ok, ob, odk, odb, d, g->KH * g->KW * g->C * g->OC, g->OC, l) < 0 ||
-        buffer2(oz, &z, "z", cap, d->out) < 0)
+        activation_buffers(oz, odz, d, y, cap, l) < 0)
         return -1;
-    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
-    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
-        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
-    d->alpha = (float)alpha; d->z = f32(z); d->dz = f32(dz);
+    d->alpha = (float)alpha;
     return 0;
 }
 
@@ -288,7 +296,6 @@ static int parse_convpool(PyObject *f, aenn_plan_layer *d, int64_t cap, Py_ssize
 static int parse_upconv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64_t cap,
                         Py_ssize_t l) {
     PyObject *ok, *ob, *oz, *odz, *odk, *odb;
-    PyArrayObject *z, *dz = NULL;
     double alpha;
     long long H, W, C, OC;
     if (!PyArg_ParseTuple(f, "OOidOOOO(LLLL)", &ok, &ob, &d->act, &alpha, &oz, &odz, &odk, &odb,
@@ -304,12 +311,9 @@ static int parse_upconv(PyObject *f, aenn_plan_layer *d, PyArrayObject *y, int64
     d->up = (aenn_upconv_geom){0, H, W, C, OC};
     d->in = H * W * C;
     if (conv_weights(ok, ob, odk, odb, d, 9 * C * OC, OC, l) < 0 ||
-        buffer2(oz, &z, "z", cap, d->out) < 0)
+        activation_buffers(oz, odz, d, y, cap, l) < 0)
         return -1;
-    if (odz != Py_None && buffer2(odz, &dz, "dz", cap, d->out) < 0) return -1;
-    if (d->act == AENN_ACT_LINEAR ? (y != z || dz != NULL) : y == z)
-        return bind_error(FN, "layers[%zd]: y must be z exactly when linear", l);
-    d->alpha = (float)alpha; d->z = f32(z); d->dz = f32(dz);
+    d->alpha = (float)alpha;
     return 0;
 }
 
