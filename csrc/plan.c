@@ -8,6 +8,7 @@
 
 #include <math.h>
 #include <string.h>
+#include <time.h>
 
 #include "activation.h"
 #include "convpool.h"
@@ -227,11 +228,27 @@ static void layer_backward(const aenn_plan *p, const aenn_plan_layer *d, const f
     }
 }
 
+/* Seconds on a clock for the profile (C11's timespec_get: glibc, macOS, MSVC alike). */
+static double now_seconds(void) {
+    struct timespec ts;
+    timespec_get(&ts, TIME_UTC);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* Adds the seconds since *t to *slot and restarts *t; nothing when not profiling. */
+static void lap(double *times, int64_t slot, double *t) {
+    if (times == NULL) return;
+    double now = now_seconds();
+    times[slot] += now - *t;
+    *t = now;
+}
+
 int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, int64_t ycols,
                    const int64_t *idx, int64_t B, const float *h, const aenn_plan_draw *draws,
-                   double *loss, int64_t *hits) {
+                   double *loss, int64_t *hits, double *times) {
     if (B < 1 || B > p->cap) return AENN_ERR_SHAPE;
     const int64_t L = p->nlayers;
+    double t = times != NULL ? now_seconds() : 0.0;
     const aenn_plan_layer *last = &p->layers[L - 1];
     const int64_t cols = last->out;
 
@@ -251,11 +268,14 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
     const int64_t in0 = p->layers[0].in;
     for (int64_t r = 0; r < B; r++)
         memcpy(p->x + r * in0, x_all + idx[r] * in0, (size_t)in0 * sizeof(float));
+    lap(times, AENN_PLAN_TIME_GATHER, &t);
 
     /* Forward: Functional.forward, the layers in order in training mode. */
     const aenn_plan_draw *draw = draws;
-    for (int64_t l = 0; l < L; l++)
+    for (int64_t l = 0; l < L; l++) {
         layer_forward(p, &p->layers[l], l > 0 ? p->layers[l - 1].y : p->x, B, &draw);
+        lap(times, AENN_PLAN_TIME_FORWARD(l), &t);
+    }
 
     /* Loss and its gradient: Loss.value_and_grad (_run), on the logits when the Python path
      * passes logits= (Trainer._compute_loss): a Dense layer's z, an activation layer's input. */
@@ -273,6 +293,7 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
                           p->loss_param);
         aenn_loss_backward(last->dy, p->yt, target, rows, lc, p->loss_kind, p->loss_param);
     }
+    lap(times, AENN_PLAN_TIME_LOSS(L), &t);
 
     /* Backward in reverse order: Functional._backward_by_id. A layer runs when it has trainable
      * weights or its input needs a gradient, and computes dinp only in the latter case. */
@@ -282,11 +303,13 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
         const float *x = l > 0 ? p->layers[l - 1].y : p->x;
         float *dinp = d->need_dx && l > 0 ? p->layers[l - 1].dy : NULL;
         layer_backward(p, d, x, dinp, B);
+        lap(times, AENN_PLAN_TIME_BACKWARD(L, l), &t);
     }
 
     /* Optimizer.apply: one fused update of every weight. */
     aenn_optim_update(&p->opt, p->opt_kind, h);
     *p->iterations += 1;
+    lap(times, AENN_PLAN_TIME_OPTIMIZER(L), &t);
 
     /* Accuracy: CategoricalAccuracy / SparseCategoricalAccuracy.update_state count these. */
     int64_t n = 0;
@@ -298,5 +321,6 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
             n += (int64_t)p->labels[r] == argmax_row(last->y + r * cols, cols);
     }
     *hits = n;
+    lap(times, AENN_PLAN_TIME_METRIC(L), &t);
     return AENN_OK;
 }

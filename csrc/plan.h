@@ -133,14 +133,25 @@ typedef struct {
     uint64_t counter;
 } aenn_plan_draw;
 
+/* The profile of a step (`times`, AENN_PLAN_TIMES(L) doubles): seconds added to each part. */
+#define AENN_PLAN_TIMES(L) (4 + 2 * (L))
+#define AENN_PLAN_TIME_GATHER 0
+#define AENN_PLAN_TIME_FORWARD(l) (1 + (l))
+#define AENN_PLAN_TIME_LOSS(L) (1 + (L))
+#define AENN_PLAN_TIME_BACKWARD(L, l) (2 + (L) + (l))
+#define AENN_PLAN_TIME_OPTIMIZER(L) (2 + 2 * (L))
+#define AENN_PLAN_TIME_METRIC(L) (3 + 2 * (L))
+
 /* One training step on the B rows idx[0..B) of x_all (n, layers[0].in) and y_all (n, ycols);
  * h: the optimizer hyper-parameters of this step; draws[p->ndraws]: the draw of each Dropout
  * layer with keep > 0, in layer order. Writes the batch loss (the double the Python path logs)
- * and, for a metric, the number of correct argmax predictions.
+ * and, for a metric, the number of correct argmax predictions. times: NULL, or
+ * AENN_PLAN_TIMES(nlayers) doubles to which the seconds of each part of the step are added
+ * (fit(profile=True); the timing changes no result).
  * Returns AENN_ERR_VALUE (having changed nothing) if a sparse label is not an integer in
  * [0, classes), AENN_ERR_SHAPE if B is not in [1, cap]. */
 int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, int64_t ycols,
                    const int64_t *idx, int64_t B, const float *h, const aenn_plan_draw *draws,
-                   double *loss, int64_t *hits);
+                   double *loss, int64_t *hits, double *times);
 
 #endif /* AENN_PLAN_H */

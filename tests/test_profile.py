@@ -96,18 +96,33 @@ def test_fit_inside_running_profiler_adds_to_it(capsys):
     assert {"d1", "bn", "d2", "optimizer", "loss"} <= names
 
 
-def test_profile_says_when_fit_would_run_the_compiled_step(capsys, monkeypatch):
-    """The profile shows the Python path; for a model `fit` compiles into one C call per step it
-    says so under the table, and not otherwise."""
+def test_profile_of_the_compiled_step(capsys, monkeypatch):
+    """A model `fit` trains through the compiled C step is profiled on that path: one row per
+    layer and pass timed inside C, the Python around the call apart, the same results as an
+    unprofiled fit."""
+    from aenn.models import plan as plan_module
+
     x, y = _data()
     monkeypatch.setenv("AENN_PLAN", "1")
-    _model().fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
-    assert "compiled C call" in capsys.readouterr().out
-    model = aenn.Sequential([layers.Input((12,)), layers.Dense(3, activation="softmax"),
-                             layers.GaussianNoise(0.1)])  # not eligible
-    model.compile(optimizer="adam", loss="categorical_crossentropy")
-    model.fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
-    assert "compiled C call" not in capsys.readouterr().out
-    monkeypatch.setenv("AENN_PLAN", "0")
-    _model().fit(x, y, batch_size=16, epochs=1, verbose=0, profile=True)
-    assert "compiled C call" not in capsys.readouterr().out
+    before = plan_module.steps_run
+    hist = _model().fit(x, y, batch_size=16, epochs=2, verbose=0, profile=True)
+    assert plan_module.steps_run - before == 2 * 3 - 1  # the first step builds the optimizer
+    rows = {(r["name"], r["pass"]): r for r in hist.profile["rows"]}
+    for name in ("d1", "bn", "d2"):
+        for pass_name in ("forward", "backward"):
+            r = rows[(name, pass_name)]
+            assert r["calls"] == 6  # five in C, the first step's in Python
+            assert 0 < r["c_ms_per_step"] <= r["ms_per_step"] * 1.05 + 1e-3
+    assert rows[("compiled step (Python)", "step")]["calls"] == 6  # (plan_create is C time)
+    assert rows[("optimizer", "step")]["c_ms_per_step"] > 0
+    assert rows[("metrics + logs", "step")]["calls"] >= 5
+    total_rows = sum(r["ms_per_step"] for r in hist.profile["rows"])
+    assert total_rows == pytest.approx(hist.profile["ms_per_step"], rel=0.05, abs=1e-3)
+    assert 0.0 < hist.profile["outside_c_share"] < 1.0
+    assert "compiled step (Python)" in capsys.readouterr().out
+    plain = _model().fit(x, y, batch_size=16, epochs=2, verbose=0)
+    profiled = _model()
+    profiled.fit(x, y, batch_size=16, epochs=2, verbose=0, profile=True)
+    assert plain.history == hist.history
+    assert [w.tobytes() for w in plain.model.get_weights()] == [
+        w.tobytes() for w in profiled.get_weights()]

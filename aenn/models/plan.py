@@ -39,8 +39,8 @@ What is eligible (`ChainPlan.for_fit` returns None otherwise and fit runs its us
   or Adadelta, a fixed learning rate or a schedule, no clipping or weight decay;
 - metrics: none, or accuracy that resolves to categorical / sparse categorical accuracy (on a
   2-D output);
-- not `fit(profile=True)` nor inside a running `Profiler` (the profile times layers), and the
-  environment variable AENN_PLAN is not "0".
+- the environment variable AENN_PLAN is not "0". Under `fit(profile=True)` (or a running
+  `Profiler`) the C step times its parts and the profile shows them per layer.
 
 State stays Python's: the plan points into the model's weight arrays (the moving statistics
 included) and the optimizer's slot arrays, reads the learning rate, the iteration count and the
@@ -296,12 +296,13 @@ class ChainPlan:
         self.batch_size = batch_size
         self.capsule = None
         self.dead = False
+        self.prof_rows = None  # (profiler, its rows, the `times` slot of each) while profiling
 
     @classmethod
     def for_fit(cls, model, xs, ya, batch_size, prof):
         """A plan for this fit, or None when the model/loss/optimizer/data are not eligible
         (checked again when the plan is built after the first step)."""
-        if prof is not None or ya is None or len(xs) != 1 or not enabled():
+        if ya is None or len(xs) != 1 or not enabled():
             return None
         x = xs[0]
         units = _chain(model)
@@ -379,7 +380,7 @@ class ChainPlan:
                 self.dead = True
                 return False
         cap = min(self.batch_size, self.x_all.shape[0])  # rows of every buffer
-        specs, drops = self._layer_specs(units, cap, on_logits)
+        specs, drops, spec_layers = self._layer_specs(units, cap, on_logits)
         x = np.empty((cap, self.x_all.shape[1]), np.float32)
         cols = units[-1].out
         yt = None if sparse else np.empty((cap, cols), np.float32)
@@ -408,6 +409,8 @@ class ChainPlan:
                                          (opt._kind, params, slots, nslots, opt._iterations.value),
                                          metric, bn_scratch)
         self.drops = drops
+        self.spec_layers = spec_layers
+        self.spec_backward = [bool(spec[1]) for spec in specs]
         self.sparse = sparse
         self.metrics = list(mets or [])
         self.metrics_list = mets
@@ -425,12 +428,12 @@ class ChainPlan:
 
     @staticmethod
     def _layer_specs(units, cap, on_logits):
-        """The plan_create tuple of each unit (csrc/py/bind_plan.c) and the Dropout layers
-        that draw a mask each step, in order. A unit runs backward, as in
+        """The plan_create tuple of each unit (csrc/py/bind_plan.c), the Dropout layers that
+        draw a mask each step, in order, and the layer of each tuple. A unit runs backward, as in
         Functional._backward_by_id, when it has trainable weights or an earlier unit has
         (need_dx: its input needs a gradient)."""
         f32 = np.float32
-        specs, drops = [], []
+        specs, drops, spec_layers = [], [], []
         trained_before = False
         last = len(units) - 1
         for i, unit in enumerate(units):
@@ -516,7 +519,8 @@ class ChainPlan:
                     # The loss's gradient is the previous layer's: backward returns dout.
                     dy, backward, need_dx = specs[-1][4], 0, False
             specs.append((ckind, backward, int(need_dx), y, dy) + fields)
-        return specs, drops
+            spec_layers.append(layer)
+        return specs, drops, spec_layers
 
     def _valid(self):
         """Whether the plan still points at the model's current objects."""
@@ -533,9 +537,10 @@ class ChainPlan:
         return not self.watched or [getattr(l, a) for l, a in self.watched] == self.watched_values
 
     # ----- one step ---------------------------------------------------------------------------
-    def step(self, idx):
+    def step(self, idx, prof=None):
         """Trains on the rows `idx` of the data; returns the batch loss, or None when the
-        caller must run this step in Python."""
+        caller must run this step in Python. prof: the running Profiler, to which the C step's
+        parts are added."""
         global steps_run
         if self.dead:
             return None
@@ -560,7 +565,13 @@ class ChainPlan:
             for layer in self.drops:
                 draws.extend(draw_key(layer.seed_generator))
         try:
-            loss, hits = _core.plan_step(self.capsule, self.x_all, self.y_all, idx, h, draws)
+            if prof is None:
+                loss, hits = _core.plan_step(self.capsule, self.x_all, self.y_all, idx, h, draws)
+            else:
+                times = np.zeros(4 + 2 * len(self.spec_layers))
+                loss, hits = prof.raw("plan_step")(self.capsule, self.x_all, self.y_all, idx, h,
+                                                   draws, times)
+                self._profile(prof, times)
         except ValueError:
             for g, counter in reversed(saved or []):
                 g.counter = counter
@@ -571,6 +582,26 @@ class ChainPlan:
             m.count += count
         steps_run += 1
         return loss
+
+
+    def _profile(self, prof, times):
+        """Adds the C step's parts (plan_step's `times`, csrc/plan.h) to the profile: gather,
+        each layer's forward, loss, the backward of each layer that ran (in the order they
+        ran), optimizer, and the accuracy count when there is one."""
+        cache = self.prof_rows
+        if cache is None or cache[0] is not prof:
+            layers, L = self.spec_layers, len(self.spec_layers)
+            parts = [("batch gather", "step", 0)]
+            parts += [(layer, "forward", 1 + i) for i, layer in enumerate(layers)]
+            parts.append(("loss", "step", 1 + L))
+            parts += [(layers[i], "backward", 2 + L + i) for i in range(L - 1, -1, -1)
+                      if self.spec_backward[i]]
+            parts.append(("optimizer", "step", 2 + 2 * L))
+            if self.metrics:
+                parts.append(("metrics + logs", "step", 3 + 2 * L))
+            cache = self.prof_rows = (prof, [prof.row(a, b) for a, b, _ in parts],
+                                      [i for _, _, i in parts])
+        prof.add_c(cache[1], times[cache[2]].tolist())
 
 
 def _plain_optimizer(opt):

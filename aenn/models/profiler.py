@@ -3,7 +3,10 @@
 While a `Profiler` is active, the engine times every layer's forward and backward pass and the
 other parts of a step (batch gather, loss, optimizer, metrics, callbacks), and every function of
 `aenn._core` is wrapped so that the time spent inside C kernels is counted for the part that
-called it. Times are *self* times: a nested model's row excludes its own layers' rows. The
+called it. A model that `fit` trains through the compiled C step (aenn/models/plan.py) is
+profiled on that path: the C step times its own parts (gather, each layer's forward and
+backward, loss, optimizer, metric) and the Python around it shows as "compiled step (Python)"
+and the rest of the step. Times are *self* times: a nested model's row excludes its own layers' rows. The
 report gives, per row, calls, milliseconds per step (total and inside C), the share of the step,
 and for the whole step the share spent outside C (Python, NumPy glue, allocation).
 
@@ -73,17 +76,45 @@ class Profiler:
         return False
 
     # ----- frames ---------------------------------------------------------------------------
-    def push(self, layer, pass_name):
-        """Opens a frame for `layer` (a Layer, or a section name string) and `pass_name`."""
+    def _key(self, layer, pass_name):
+        """The row key of `layer` (a Layer, or a section name string) and `pass_name`, the row
+        created if new."""
         if isinstance(layer, str):
             key = (layer, "", pass_name)
+            if key not in self.rows:
+                self.rows[key] = [layer, "", pass_name, 0, 0.0, 0.0]
         else:
             key = (id(layer), layer.name, pass_name)
             if key not in self.rows:
                 self.rows[key] = [layer.name, type(layer).__name__, pass_name, 0, 0.0, 0.0]
-        if key not in self.rows:
-            self.rows[key] = [layer, "", pass_name, 0, 0.0, 0.0]
-        self._stack.append([key, time.perf_counter(), 0.0, 0.0])
+        return key
+
+    def push(self, layer, pass_name):
+        """Opens a frame for `layer` (a Layer, or a section name string) and `pass_name`."""
+        self._stack.append([self._key(layer, pass_name), time.perf_counter(), 0.0, 0.0])
+
+    def row(self, layer, pass_name):
+        """The row of `layer` and `pass_name` (created if new), for `add_c`."""
+        return self.rows[self._key(layer, pass_name)]
+
+    def add_c(self, rows, seconds):
+        """One call of each of `rows` (from `row`), parts timed inside C (the compiled step's
+        layers and sections): seconds[i] is self time and C time of rows[i], and all of it a
+        child's time of the open frame."""
+        total = 0.0
+        for row, sec in zip(rows, seconds):
+            row[3] += 1
+            row[4] += sec
+            row[5] += sec
+            total += sec
+        if self._stack:
+            self._stack[-1][2] += total
+
+    def raw(self, name):
+        """The `aenn._core` function `name` without the profile's timing wrapper."""
+        from .. import _core
+
+        return self._saved.get(name) or getattr(_core, name)
 
     def pop(self):
         key, start, child, c_time = self._stack.pop()

@@ -492,9 +492,8 @@ class Trainer:
         `profile=True` (an aenn extension) times every layer's forward and backward pass and
         the other parts of each training step (time inside C kernels and outside), prints the
         table at the end and stores it as a dict in `history.profile` (see
-        `aenn.models.profiler`). Validation passes are not included. A profiled fit always runs
-        the per-layer Python path; a model that `fit` otherwise compiles into one C call per step
-        (aenn/models/plan.py) says so under the table.
+        `aenn.models.profiler`). Validation passes are not included. A model trained through the
+        compiled C step (aenn/models/plan.py) is profiled on that path, its parts timed in C.
         """
         self._assert_compiled("fit")
         if class_weight is not None:
@@ -569,10 +568,6 @@ class Trainer:
                                batch_size, val_batch_size, validation_freq, shuffle, prof)
             self.history.profile = prof.report()
             print(prof.format())
-            if _plan.ChainPlan.for_fit(self, xs, ya, batch_size, None) is not None:
-                print("(These are the Python path's steps: without profile=True this fit runs "
-                      "each step as one compiled C call, AENN_PLAN; benchmarks/run.py "
-                      "--plan-share times that.)")
             return self.history
         self._fit_loop(cbs, xs, ya, n, val, epochs, initial_epoch, steps, steps_per_epoch,
                        batch_size, val_batch_size, validation_freq, shuffle, None)
@@ -621,9 +616,13 @@ class Trainer:
                     fn(step, {})
                 if prof is not None:
                     prof.pop()
-                    prof.push("batch gather", "step")
-                loss = None if runner is None else runner.step(idx)  # counts the metrics too
+                    prof.push("batch gather" if runner is None else "compiled step (Python)",
+                              "step")
+                loss = None if runner is None else runner.step(idx, prof)  # counts the metrics
                 if loss is None:
+                    if prof is not None and runner is not None:  # the plan gave the step back
+                        prof.pop()
+                        prof.push("batch gather", "step")
                     # np.take along the batch axis: a copy of the batch's rows, as a[idx]
                     # gives, without fancy indexing's overhead.
                     xb = [take(a, idx, axis=0) for a in xs]
@@ -632,6 +631,8 @@ class Trainer:
                         prof.pop()
                     loss, y_pred = train_batch(xb, yb)
                 else:
+                    if prof is not None:
+                        prof.pop()
                     yb = y_pred = None  # the plan counted the metrics
                 if prof is not None:
                     prof.push("metrics + logs", "step")

@@ -39,11 +39,13 @@
  *             every step
  *     metric: 0 none, 1 categorical accuracy, 2 sparse categorical accuracy
  *     bn_scratch: float64 (aenn_batchnorm_scratch_size(cap, widest BN),) or None without BN
- *   plan_step(plan, x_all, y_all, idx, h, draws) -> (loss, hits)
+ *   plan_step(plan, x_all, y_all, idx, h, draws=(), times=None) -> (loss, hits)
  *     x_all (n, in) f32, y_all (n, cols) or (n,)/(n, 1) for labels, idx (B,) int64 rows,
  *     h: the optimizer's hyper-parameters for this step; draws: a flat sequence (k0, k1,
- *     counter) per Dropout layer with keep > 0, in layer order. Raises ValueError on a bad
- *     label.
+ *     counter) per Dropout layer with keep > 0, in layer order; times: None, or a float64
+ *     array of 4 + 2 * len(layers) to which the seconds of each part are added: [gather,
+ *     forward of each layer, loss, backward of each layer, optimizer, metric] (plan.h).
+ *     Raises ValueError on a bad label.
  *
  * The convolutions' scratch is allocated here, for cap rows, and freed with the capsule.
  *
@@ -667,9 +669,10 @@ fail:
 
 static PyObject *py_plan_step(PyObject *self, PyObject *args) {
     static const char *fn = "plan_step";
-    PyObject *o_plan, *o_x, *o_y, *o_idx, *o_h, *o_draws = NULL;
-    PyArrayObject *x, *y, *idx;
-    if (!PyArg_ParseTuple(args, "OOOOO|O", &o_plan, &o_x, &o_y, &o_idx, &o_h, &o_draws))
+    PyObject *o_plan, *o_x, *o_y, *o_idx, *o_h, *o_draws = NULL, *o_times = Py_None;
+    PyArrayObject *x, *y, *idx, *times = NULL;
+    if (!PyArg_ParseTuple(args, "OOOOO|OO", &o_plan, &o_x, &o_y, &o_idx, &o_h, &o_draws,
+                          &o_times))
         return NULL;
     if (!PyCapsule_IsValid(o_plan, CAPSULE)) {
         PyErr_Format(PyExc_TypeError, "%s: argument `plan` must come from plan_create, got %s",
@@ -682,6 +685,12 @@ static PyObject *py_plan_step(PyObject *self, PyObject *args) {
         bind_array(o_idx, &idx, fn, "idx", NPY_INT64, 1, BIND_IN) < 0 ||
         bind_dim(fn, x, "x_all", 1, p->layers[0].in, "the first layer's input size") < 0)
         return NULL;
+    if (o_times != Py_None) {
+        if (bind_array(o_times, &times, fn, "times", NPY_FLOAT64, 1, BIND_OUT) < 0) return NULL;
+        if (dim(times, 0) != AENN_PLAN_TIMES(p->nlayers))
+            return bind_error(fn, "`times` must hold %lld doubles (4 + 2 per layer)",
+                              (long long)AENN_PLAN_TIMES(p->nlayers)), NULL;
+    }
     int64_t n = dim(x, 0), B = dim(idx, 0);
     int64_t ycols = n > 0 && dim(y, 0) == n ? numel(y) / n : -1;
     int64_t want = p->labels ? 1 : p->layers[p->nlayers - 1].out;
@@ -743,7 +752,8 @@ static PyObject *py_plan_step(PyObject *self, PyObject *args) {
     int64_t hits = 0;
     int status;
     Py_BEGIN_ALLOW_THREADS
-    status = aenn_plan_step(p, f32(x), f32(y), ycols, ix, B, h, dr, &loss, &hits);
+    status = aenn_plan_step(p, f32(x), f32(y), ycols, ix, B, h, dr, &loss, &hits,
+                            times ? (double *)PyArray_DATA(times) : NULL);
     Py_END_ALLOW_THREADS
     if (dr != draws) PyMem_RawFree(dr);
     if (status == AENN_ERR_VALUE)
@@ -758,6 +768,7 @@ PyMethodDef aenn_methods_plan[] = {
      "plan_create(layers, x, yt, labels, loss, opt, metric, bn_scratch=None) -> plan (a compiled "
      "layer-chain step)"},
     {"plan_step", py_plan_step, METH_VARARGS,
-     "plan_step(plan, x_all, y_all, idx, h, draws=()) -> (loss, hits): one training step"},
+     "plan_step(plan, x_all, y_all, idx, h, draws=(), times=None) -> (loss, hits): one training "
+     "step"},
     {NULL, NULL, 0, NULL},
 };
