@@ -45,8 +45,8 @@ IMPORTS = {"aenn": "import aenn", "torch": "import torch",
 
 def _plan_share(spec, x, y, epochs, threads):
     """Trains with every `_core.plan_step` call timed; prints, for the epochs after the first,
-    the time per step inside that one C call and outside it (the fit loop's Python). The
-    per-layer profiler cannot show this: a running Profiler sends fit down the Python path."""
+    the time per step inside that one C call and outside it (the fit loop's Python), without
+    the per-layer profile's bookkeeping (which adds to the time outside C)."""
     import aenn
 
     step = aenn._core.plan_step

@@ -88,6 +88,9 @@ _FLOAT_LOSSES = (losses_module.CategoricalCrossentropy, losses_module.BinaryCros
 _OPTIMIZERS = (optimizers_module.SGD, optimizers_module.Adam, optimizers_module.RMSprop,
                optimizers_module.Adagrad, optimizers_module.Adadelta)
 _ACT_LAYERS = (Activation, LeakyReLU, ELU, Softmax)
+_CONV_TYPES = (Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose)
+_POOL_TYPES = (MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D)
+_UPSAMPLE_TYPES = (UpSampling2D, UpSampling1D)
 
 # Steps run by a plan since import (tests read it to tell the plan was, or was not, used).
 steps_run = 0
@@ -101,11 +104,6 @@ def _layer_act(layer):
     """The `activations.Activation` an eligible activation layer applies, else None."""
     act = layer.activation if type(layer) is Activation else layer._act()
     return act if type(act) is activations.Activation else None
-
-
-_CONV_TYPES = (Conv1D, Conv2D, Conv1DTranspose, Conv2DTranspose)
-_POOL_TYPES = (MaxPooling2D, AveragePooling2D, MaxPooling1D, AveragePooling1D)
-_UPSAMPLE_TYPES = (UpSampling2D, UpSampling1D)
 
 
 def _eligible_layer(layer, in_ndim):
@@ -308,11 +306,11 @@ class ChainPlan:
         units = _chain(model)
         if units is None or x.ndim < 2 or x.dtype != np.float32 or not x.flags.c_contiguous:
             return None
-        if x.shape[1:] != _static(model._inputs[0].shape) or not _static(model._outputs[0].shape):
+        out_shape = _static(model._outputs[0].shape)  # = the last unit's values, maybe reshaped
+        if x.shape[1:] != _static(model._inputs[0].shape) or not out_shape:
             return None
         loss, opt = model.loss, model.optimizer
-        out_shape = _static(model._outputs[0].shape)  # = the last unit's values, maybe reshaped
-        n, cols = x.shape[0], units[-1].out
+        n = x.shape[0]
         if type(loss) is losses_module.SparseCategoricalCrossentropy:
             if ya.shape not in ((n,), (n, 1)) or len(out_shape) != 1:
                 return None
@@ -451,8 +449,8 @@ class ChainPlan:
                 kernel = layer.kernel.value
                 bias = layer.bias.value if layer.use_bias else None
                 dkernel, dbias = np.empty_like(kernel), None if bias is None else np.empty_like(bias)
-            if kind is Dense or (kind in _CONV_TYPES and unit.fusion is None) \
-                    or (kind in _CONV_TYPES and unit.fusion[0] == "upsample"):
+            if kind is Dense or (kind in _CONV_TYPES and
+                                 (unit.fusion is None or unit.fusion[0] == "upsample")):
                 skip_act = act.is_linear or (i == last and on_logits)
                 z = y if act.is_linear else np.empty((cap, units_out), f32)
                 dz = None if skip_act else np.empty((cap, units_out), f32)
@@ -582,7 +580,6 @@ class ChainPlan:
             m.count += count
         steps_run += 1
         return loss
-
 
     def _profile(self, prof, times):
         """Adds the C step's parts (plan_step's `times`, csrc/plan.h) to the profile: gather,

@@ -6,8 +6,8 @@ other parts of a step (batch gather, loss, optimizer, metrics, callbacks), and e
 called it. A model that `fit` trains through the compiled C step (aenn/models/plan.py) is
 profiled on that path: the C step times its own parts (gather, each layer's forward and
 backward, loss, optimizer, metric) and the Python around it shows as "compiled step (Python)"
-and the rest of the step. Times are *self* times: a nested model's row excludes its own layers' rows. The
-report gives, per row, calls, milliseconds per step (total and inside C), the share of the step,
+and the rest of the step. Times are *self* times: a nested model's row excludes its own layers'
+rows. The report gives, per row, calls, milliseconds per step (total and inside C), the share of the step,
 and for the whole step the share spent outside C (Python, NumPy glue, allocation).
 
 The wrappers add about a microsecond per kernel call, so the profiled run is slightly slower
