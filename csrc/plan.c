@@ -30,6 +30,27 @@ static int64_t argmax_row(const float *row, int64_t n) {
     return best;
 }
 
+/* np.take(x, idx, axis=0), and of the float targets: rows copied as they are, so the pool may
+ * split them any way. */
+#define GATHER_MIN_FLOATS 32768 /* per part of the gather: less is not worth waking a thread */
+
+typedef struct {
+    float *x, *yt; /* (B, xcols), (B, ycols); yt NULL: sparse labels, converted apart */
+    const float *x_all, *y_all;
+    const int64_t *idx;
+    int64_t xcols, ycols;
+} gather_ctx;
+
+static void gather_rows(void *arg, int64_t begin, int64_t end) {
+    const gather_ctx *c = arg;
+    const size_t xbytes = (size_t)c->xcols * sizeof(float);
+    const size_t ybytes = (size_t)c->ycols * sizeof(float);
+    for (int64_t r = begin; r < end; r++) {
+        memcpy(c->x + r * c->xcols, c->x_all + c->idx[r] * c->xcols, xbytes);
+        if (c->yt != NULL) memcpy(c->yt + r * c->ycols, c->y_all + c->idx[r] * c->ycols, ybytes);
+    }
+}
+
 /* BatchNormalization.forward's moving averages, in NumPy's float32 arithmetic:
  *   moving = moving * m + stat * (float32(1) - m)
  * Serial, on the calling thread like the NumPy expression (no flush-to-zero). */
@@ -261,13 +282,10 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
             if (!(v >= 0.0f && v < (float)cols) || v != floorf(v)) return AENN_ERR_VALUE;
             p->labels[r] = (int32_t)v;
         }
-    } else {
-        for (int64_t r = 0; r < B; r++)
-            memcpy(p->yt + r * ycols, y_all + idx[r] * ycols, (size_t)ycols * sizeof(float));
     }
     const int64_t in0 = p->layers[0].in;
-    for (int64_t r = 0; r < B; r++)
-        memcpy(p->x + r * in0, x_all + idx[r] * in0, (size_t)in0 * sizeof(float));
+    gather_ctx gc = {p->x, p->labels != NULL ? NULL : p->yt, x_all, y_all, idx, in0, ycols};
+    aenn_parallel_for(B, GATHER_MIN_FLOATS / (in0 + ycols) + 1, gather_rows, &gc);
     lap(times, AENN_PLAN_TIME_GATHER, &t);
 
     /* Forward: Functional.forward, the layers in order in training mode. */
