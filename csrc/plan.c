@@ -13,14 +13,15 @@
 #include "activation.h"
 #include "convpool.h"
 #include "dense.h"
+#include "isa_builds.h"
 #include "loss.h"
 #include "noise.h"
 #include "norm.h"
 #include "rng.h"
 
 /* Index of the largest value of row[0..n), the first one on ties; a NaN counts as the largest
- * (the first NaN wins) -- what np.argmax returns. */
-static int64_t argmax_row(const float *row, int64_t n) {
+ * (the first NaN wins) -- what np.argmax returns, and what this scan computes. */
+static int64_t argmax_scan(const float *row, int64_t n) {
     int64_t best = 0;
     if (isnan(row[0])) return 0;
     for (int64_t j = 1; j < n; j++) {
@@ -29,6 +30,66 @@ static int64_t argmax_row(const float *row, int64_t n) {
     }
     return best;
 }
+
+/* Float bits -> int32 in the floats' order (-0 just below +0): flip the magnitude bits of
+ * negative numbers. The map is its own inverse. */
+static inline int32_t order_key(uint32_t u) {
+    return (int32_t)(u ^ ((uint32_t)((int32_t)u >> 31) & 0x7fffffffu));
+}
+
+/* argmax_scan's answer in two vectorisable passes: the largest key and whether a
+ * NaN occurs; then the first index holding a NaN, or else the first holding a value equal to
+ * the maximum (+0 and -0 are equal) -- the scan moves only to a strictly larger value, so it
+ * stops at that one. Both passes are integer max / min reductions, which compilers vectorise
+ * (a float max reduction they do not reorder); comparisons only, so every build agrees. */
+static AENN_ALWAYS_INLINE int64_t argmax_row(const float *row, int64_t n) {
+    if (n >= INT32_MAX) return argmax_scan(row, n);
+    int32_t top = INT32_MIN;
+    int nan = 0;
+    for (int64_t j = 0; j < n; j++) {
+        uint32_t u;
+        memcpy(&u, row + j, sizeof u);
+        nan |= (u & 0x7fffffffu) > 0x7f800000u;
+        int32_t key = order_key(u);
+        top = key > top ? key : top;
+    }
+    uint32_t bits = (uint32_t)order_key((uint32_t)top);
+    float m;
+    memcpy(&m, &bits, sizeof m);
+    const int32_t none = (int32_t)n;
+    int32_t first = none;
+    if (nan)
+        for (int32_t j = 0; j < none; j++) {
+            int32_t at = row[j] != row[j] ? j : none;
+            first = at < first ? at : first;
+        }
+    else
+        for (int32_t j = 0; j < none; j++) {
+            int32_t at = row[j] == m ? j : none;
+            first = at < first ? at : first;
+        }
+    return first;
+}
+
+/* Rows of the batch whose argmax matches the target's (the targets' argmax, or the sparse
+ * label): what CategoricalAccuracy / SparseCategoricalAccuracy.update_state count. It runs on
+ * the calling thread, not in the pool, because the pool's threads treat subnormal inputs as
+ * zero (DAZ) and np.argmax, on the caller, does not. */
+typedef struct {
+    const float *yt, *y; /* (B, cols) targets (NULL: labels) and predictions */
+    const int32_t *labels;
+    int64_t cols, hits;
+} count_ctx;
+
+static AENN_ALWAYS_INLINE void count_hits_body(void *arg, int64_t begin, int64_t end) {
+    count_ctx *c = arg;
+    const int64_t C = c->cols;
+    for (int64_t r = begin; r < end; r++) {
+        int64_t want = c->yt != NULL ? argmax_row(c->yt + r * C, C) : (int64_t)c->labels[r];
+        c->hits += want == argmax_row(c->y + r * C, C);
+    }
+}
+AENN_ISA_BUILDS(count_hits)
 
 /* np.take(x, idx, axis=0), and of the float targets: rows copied as they are, so the pool may
  * split them any way. */
@@ -295,6 +356,18 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
         lap(times, AENN_PLAN_TIME_FORWARD(l), &t);
     }
 
+    /* Accuracy: CategoricalAccuracy / SparseCategoricalAccuracy.update_state count these. Here
+     * rather than after the update, where Python counts them: the predictions do not change
+     * in between and are still in cache. */
+    *hits = 0;
+    if (p->metric != AENN_PLAN_METRIC_NONE) {
+        count_ctx cc = {p->metric == AENN_PLAN_METRIC_CATEGORICAL ? p->yt : NULL, last->y,
+                        p->labels, cols, 0};
+        count_hits(&cc, 0, B);
+        *hits = cc.hits;
+    }
+    lap(times, AENN_PLAN_TIME_METRIC(L), &t);
+
     /* Loss and its gradient: Loss.value_and_grad (_run), on the logits when the Python path
      * passes logits= (Trainer._compute_loss): a Dense layer's z, an activation layer's input. */
     const float *target = last->y;
@@ -329,16 +402,5 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
     *p->iterations += 1;
     lap(times, AENN_PLAN_TIME_OPTIMIZER(L), &t);
 
-    /* Accuracy: CategoricalAccuracy / SparseCategoricalAccuracy.update_state count these. */
-    int64_t n = 0;
-    if (p->metric == AENN_PLAN_METRIC_CATEGORICAL) {
-        for (int64_t r = 0; r < B; r++)
-            n += argmax_row(p->yt + r * cols, cols) == argmax_row(last->y + r * cols, cols);
-    } else if (p->metric == AENN_PLAN_METRIC_SPARSE) {
-        for (int64_t r = 0; r < B; r++)
-            n += (int64_t)p->labels[r] == argmax_row(last->y + r * cols, cols);
-    }
-    *hits = n;
-    lap(times, AENN_PLAN_TIME_METRIC(L), &t);
     return AENN_OK;
 }

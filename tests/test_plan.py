@@ -161,6 +161,63 @@ def test_categorical_accuracy_name_and_batch_size_one(monkeypatch):
                 metrics=("categorical_accuracy",), batch_size=1, epochs=1)
 
 
+def _awkward_targets(n, cols=37):
+    """Targets whose argmax needs care: a subnormal above zeros (DAZ would call it zero), -0
+    with one +0 (they tie: the first wins), repeated maxima, the maximum in the last columns
+    after the 16-lane blocks."""
+    y = np.zeros((n, cols), np.float32)
+    y[0::4, 5] = 1e-40
+    y[1::4] = -0.0
+    y[1::4, 30] = 0.0
+    y[2::4, [3, 20, cols - 1]] = 1.0
+    y[3::4, cols - 1] = 2.0
+    return y
+
+
+def relu_net(cols=37):
+    """ReLU outputs with a negative bias: about a third of the rows predict all zeros, a tie
+    whose argmax is the first column."""
+    last = keras.layers.Dense(cols, activation="relu",
+                              bias_initializer=keras.initializers.Constant(-0.6))
+    return keras.Sequential([keras.Input((N_FEAT,)), keras.layers.Dense(8, activation="relu"),
+                             last])
+
+
+@pytest.mark.parametrize("isa", keras._core.available_isas())
+def test_accuracy_count_ties_signed_zeros_subnormals(monkeypatch, isa):
+    """The C step's accuracy count (argmax in two vectorised passes, one build per ISA) gives
+    np.argmax's answers: History's accuracy is the Python path's to the bit."""
+    x = np.random.default_rng(5).normal(size=(96, N_FEAT)).astype(np.float32)
+    y = _awkward_targets(96)
+    old = keras._core.isa()
+    keras._core.set_isa(isa)
+    try:
+        assert_same(monkeypatch, relu_net, "mse", ADAM, x, y, batch_size=16, epochs=2)
+    finally:
+        keras._core.set_isa(old)
+
+
+def test_accuracy_count_nan_predictions(monkeypatch):
+    """NaN predictions: np.argmax takes the first NaN as the maximum. One Dense layer with a NaN
+    bias in column 10: that column is NaN at every step and the others stay finite (the NaN
+    gradient reaches only column 10's weights), so the prediction's argmax is 10."""
+    def poisoned():
+        model = keras.Sequential([keras.Input((N_FEAT,)), keras.layers.Dense(37)])
+        bias = model.layers[0].bias.numpy()
+        bias[10] = np.nan
+        model.layers[0].bias.assign(bias)
+        return model
+
+    x = np.random.default_rng(6).normal(size=(64, N_FEAT)).astype(np.float32)
+    y = _awkward_targets(64)
+    y[0::2, 10] = 3.0  # half the targets have their argmax in the NaN column
+    runs = [train(monkeypatch, plan, poisoned, "mse", ADAM, x, y, batch_size=16, epochs=2)
+            for plan in (False, True)]
+    assert runs[1][3] > 0, "the plan was not used"
+    acc = [run[2]["accuracy"] for run in runs]
+    assert acc[0] == acc[1] == [0.5, 0.5]
+
+
 class _Meddler(keras.callbacks.Callback):
     """Changes the learning rate and replaces the weights (new arrays) in the middle of fit."""
 
