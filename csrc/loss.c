@@ -224,8 +224,8 @@ typedef struct {
             t[j] = -(y[j] * aenn_logf_v(q) + (1.0f - y[j]) * aenn_logf_v(1.0f - q));            \
         }                                                                                       \
     } else {                                                                                    \
-        /* two passes, e^-|z| first: GCC vectorises exp and log1p in one loop body badly      \
-         * (2.9x slower than the two loops, which store and reload the same float) */           \
+        /* two passes, e^-|z| first: GCC 12 and Clang compile exp and log1p in one loop body  \
+         * 2.9x slower than these two loops, which store and reload the same float */           \
         for (int64_t j = 0; j < n; j++) {                                                       \
             float z = p[j];                                                                     \
             float a = aenn_vsel(z < 0.0f, -z, z); /* absf */                                    \
