@@ -15,6 +15,7 @@
 #include "dense.h"
 #include "isa_builds.h"
 #include "loss.h"
+#include "mathfn.h"
 #include "noise.h"
 #include "norm.h"
 #include "rng.h"
@@ -47,15 +48,12 @@ static AENN_ALWAYS_INLINE int64_t argmax_row(const float *row, int64_t n) {
     int32_t top = INT32_MIN;
     int nan = 0;
     for (int64_t j = 0; j < n; j++) {
-        uint32_t u;
-        memcpy(&u, row + j, sizeof u);
+        uint32_t u = aenn_float_to_bits(row[j]);
         nan |= (u & 0x7fffffffu) > 0x7f800000u;
         int32_t key = order_key(u);
         top = key > top ? key : top;
     }
-    uint32_t bits = (uint32_t)order_key((uint32_t)top);
-    float m;
-    memcpy(&m, &bits, sizeof m);
+    const float m = aenn_bits_to_float((uint32_t)order_key((uint32_t)top));
     const int32_t none = (int32_t)n;
     int32_t first = none;
     if (nan)
@@ -345,7 +343,7 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
         }
     }
     const int64_t in0 = p->layers[0].in;
-    gather_ctx gc = {p->x, p->labels != NULL ? NULL : p->yt, x_all, y_all, idx, in0, ycols};
+    gather_ctx gc = {p->x, p->yt, x_all, y_all, idx, in0, ycols};
     aenn_parallel_for(B, GATHER_MIN_FLOATS / (in0 + ycols) + 1, gather_rows, &gc);
     lap(times, AENN_PLAN_TIME_GATHER, &t);
 
@@ -361,8 +359,7 @@ int aenn_plan_step(const aenn_plan *p, const float *x_all, const float *y_all, i
      * in between and are still in cache. */
     *hits = 0;
     if (p->metric != AENN_PLAN_METRIC_NONE) {
-        count_ctx cc = {p->metric == AENN_PLAN_METRIC_CATEGORICAL ? p->yt : NULL, last->y,
-                        p->labels, cols, 0};
+        count_ctx cc = {p->yt, last->y, p->labels, cols, 0}; /* yt NULL: sparse labels */
         count_hits(&cc, 0, B);
         *hits = cc.hits;
     }

@@ -184,17 +184,13 @@ def relu_net(cols=37):
 
 
 @pytest.mark.parametrize("isa", keras._core.available_isas())
-def test_accuracy_count_ties_signed_zeros_subnormals(monkeypatch, isa):
+def test_accuracy_count_ties_signed_zeros_subnormals(monkeypatch, restore_core, isa):
     """The C step's accuracy count (argmax in two vectorised passes, one build per ISA) gives
     np.argmax's answers: History's accuracy is the Python path's to the bit."""
     x = np.random.default_rng(5).normal(size=(96, N_FEAT)).astype(np.float32)
     y = _awkward_targets(96)
-    old = keras._core.isa()
     keras._core.set_isa(isa)
-    try:
-        assert_same(monkeypatch, relu_net, "mse", ADAM, x, y, batch_size=16, epochs=2)
-    finally:
-        keras._core.set_isa(old)
+    assert_same(monkeypatch, relu_net, "mse", ADAM, x, y, batch_size=16, epochs=2)
 
 
 def test_accuracy_count_nan_predictions(monkeypatch):
