@@ -57,13 +57,23 @@ void aenn_relu_maxpool2x2_backward(float *dpre, const float *dout, const float *
                                    const int32_t *argmax, int64_t B, int64_t H, int64_t W,
                                    int64_t C);
 
+/* One step of that scan on relu values: relu(pre) is never NaN (NaN > 0 is false, so it
+ * becomes 0), so aenn_maxpool_step's NaN rule never fires and take = v > m is all that is left.
+ * Same bits, about half the instructions. */
+static inline void aenn_relu_maxpool_step(float *m, int32_t *k, float v, int32_t kv) {
+    const int take = v > *m;
+    *m = aenn_vsel(take, v, *m);
+    *k = take ? kv : *k;
+}
+
 /* One pooled row: out, argmax (PW, C) from the pre rows p0, p1 (W, C) of a sample, p0 being its
  * row h0 (row_start = h0 * W). Each window scans (0,0), (0,1), (1,0), (1,1) of
- * relu(pre) = pre > 0 ? pre : 0 (activation.c's ReLU) with aenn_maxpool_step. */
-static inline void aenn_relu_maxpool2x2_row(float *restrict out, int32_t *restrict argmax,
-                                            const float *restrict p0, const float *restrict p1,
-                                            int64_t PW, int64_t C, int32_t row_start,
-                                            int32_t W) {
+ * relu(pre) = pre > 0 ? pre : 0 (activation.c's ReLU), as aenn_maxpool_step would.
+ * (aenn_relu_maxpool2x2_row below picks the build of it.) */
+static inline __attribute__((always_inline)) void
+aenn_relu_maxpool2x2_cells(float *restrict out, int32_t *restrict argmax, const float *restrict p0,
+                           const float *restrict p1, int64_t PW, int64_t C, int32_t row_start,
+                           int32_t W) {
     for (int64_t pw = 0; pw < PW; pw++) {
         const float *a0 = p0 + 2 * pw * C, *a1 = a0 + C, *b0 = p1 + 2 * pw * C, *b1 = b0 + C;
         float *o = out + pw * C;
@@ -72,11 +82,42 @@ static inline void aenn_relu_maxpool2x2_row(float *restrict out, int32_t *restri
         for (int64_t c = 0; c < C; c++) {
             float m = aenn_vsel(a0[c] > 0.0f, a0[c], 0.0f);
             int32_t km = i00;
-            aenn_maxpool_step(&m, &km, aenn_vsel(a1[c] > 0.0f, a1[c], 0.0f), i00 + 1);
-            aenn_maxpool_step(&m, &km, aenn_vsel(b0[c] > 0.0f, b0[c], 0.0f), i00 + W);
-            aenn_maxpool_step(&m, &km, aenn_vsel(b1[c] > 0.0f, b1[c], 0.0f), i00 + W + 1);
+            aenn_relu_maxpool_step(&m, &km, aenn_vsel(a1[c] > 0.0f, a1[c], 0.0f), i00 + 1);
+            aenn_relu_maxpool_step(&m, &km, aenn_vsel(b0[c] > 0.0f, b0[c], 0.0f), i00 + W);
+            aenn_relu_maxpool_step(&m, &km, aenn_vsel(b1[c] > 0.0f, b1[c], 0.0f), i00 + W + 1);
             o[c] = m;
             k[c] = km;
+        }
+    }
+}
+
+static inline void aenn_relu_maxpool2x2_row(float *restrict out, int32_t *restrict argmax,
+                                            const float *restrict p0, const float *restrict p1,
+                                            int64_t PW, int64_t C, int32_t row_start,
+                                            int32_t W) {
+    /* a constant C = 16 (one AVX-512 vector) lets the compiler drop the loop's vector set-up */
+    if (C == 16)
+        aenn_relu_maxpool2x2_cells(out, argmax, p0, p1, PW, 16, row_start, W);
+    else
+        aenn_relu_maxpool2x2_cells(out, argmax, p0, p1, PW, C, row_start, W);
+}
+
+/* The cells of one conv row under the pooled row dout, out, argmax (PW, C): column 2pw and
+ * 2pw + 1 of d from cell pw; i0 = the index of the row's column 0. */
+static inline __attribute__((always_inline)) void
+aenn_relu_maxpool2x2_grad_cells(float *restrict d, const float *restrict dout,
+                                const float *restrict out, const int32_t *restrict argmax,
+                                int64_t PW, int64_t C, int32_t i0) {
+    for (int64_t pw = 0; pw < PW; pw++) {
+        float *restrict d0 = d + 2 * pw * C, *restrict d1 = d0 + C;
+        const float *dp = dout + pw * C, *mp = out + pw * C;
+        const int32_t *ap = argmax + pw * C;
+        const int32_t idx0 = i0 + (int32_t)(2 * pw), idx1 = idx0 + 1;
+        for (int64_t c = 0; c < C; c++) {
+            float v = 0.0f + dp[c];
+            float r = aenn_vsel(mp[c] > 0.0f, v, v * 0.0f);
+            d0[c] = aenn_vsel(ap[c] == idx0, r, 0.0f);
+            d1[c] = aenn_vsel(ap[c] == idx1, r, 0.0f);
         }
     }
 }
@@ -98,22 +139,15 @@ static inline void aenn_relu_maxpool2x2_grad_row(float *restrict d, const float 
         return;
     }
     const int64_t at = (b * PH + ph) * PW * C; /* the pooled row */
-    for (int64_t w = 0; w < W; w++) {
-        float *restrict dd = d + w * C;
-        const int64_t pw = w / 2;
-        if (pw >= PW) { /* an odd last column */
-            for (int64_t c = 0; c < C; c++) dd[c] = 0.0f;
-            continue;
-        }
-        const float *dp = dout + at + pw * C, *mp = out + at + pw * C;
-        const int32_t *ap = argmax + at + pw * C;
-        const int32_t idx = (int32_t)(h * W + w);
-        for (int64_t c = 0; c < C; c++) {
-            float v = 0.0f + dp[c];
-            float r = aenn_vsel(mp[c] > 0.0f, v, v * 0.0f);
-            dd[c] = aenn_vsel(ap[c] == idx, r, 0.0f);
-        }
-    }
+    const int32_t i0 = (int32_t)(h * W);           /* index of column 0 of this row */
+    /* per pooled cell: the window's gradient r once, then its two columns of this row; a
+     * constant C = 16 (one AVX-512 vector) lets the compiler drop the loop's vector set-up */
+    if (C == 16)
+        aenn_relu_maxpool2x2_grad_cells(d, dout + at, out + at, argmax + at, PW, 16, i0);
+    else
+        aenn_relu_maxpool2x2_grad_cells(d, dout + at, out + at, argmax + at, PW, C, i0);
+    if (W > 2 * PW) /* an odd last column */
+        memset(d + 2 * PW * C, 0, (size_t)C * sizeof(float));
 }
 
 #endif /* AENN_POOL_H */

@@ -46,6 +46,10 @@ def _data(B, H, W, C, kind, seed=0):
                                np.float32)[:len(picks)]
     dout = rng.standard_normal((B, H // 2, W // 2, C)).astype(np.float32)
     dout[rng.random(dout.shape) < 0.1] = -0.0
+    if kind == "special":  # the ReLU's backward makes v * 0.0f off pre > 0: NaN for inf and NaN
+        flat = dout.reshape(-1)
+        picks = rng.choice(flat.size, size=min(6, flat.size), replace=False)
+        flat[picks] = np.array([np.nan, np.inf, -np.inf] * 2, np.float32)[:len(picks)]
     return pre, dout
 
 
