@@ -293,13 +293,19 @@ static void up1_backward_chunks(void *vctx, int64_t begin, int64_t end) {
             for (int64_t q = q0; q < q1; q++) {
                 float sum[4] = {0.0f, 0.0f, 0.0f, 0.0f};
                 int64_t p1 = (q + 1) * AENN_CHUNK < npix ? (q + 1) * AENN_CHUNK : npix;
+                /* pixel pix = bi*W + j is the 2x2 block at full-res row 2*bi (b*2H + 2i = 2*bi),
+                 * column 2j; (bi, j) advance with pix instead of a division per pixel */
+                int64_t bi = q * AENN_CHUNK / W, j = q * AENN_CHUNK % W;
                 for (int64_t pix = q * AENN_CHUNK; pix < p1; pix++) {
-                    int64_t bi = pix / W, j = pix % W, b = bi / H, i = bi % H;
-                    const float *d = c->dout + (b * 2 * H + 2 * i) * 2 * W + 2 * j;
+                    const float *d = c->dout + 2 * bi * 2 * W + 2 * j;
                     sum[0] += d[0];
                     sum[1] += d[1];
                     sum[2] += d[2 * W];
                     sum[3] += d[2 * W + 1];
+                    if (++j == W) {
+                        j = 0;
+                        bi++;
+                    }
                 }
                 for (int par = 0; par < 4; par++) c->bpart[q * 4 + par] = sum[par];
             }
