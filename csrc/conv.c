@@ -30,6 +30,9 @@
  * Tiling (never changes an output's operations): correlate/gather runs of pixels and wgrad
  * runs of input channels are split into near-equal register tiles of every size up to the
  * register limit; wgrad keeps a tile's partial in registers across all the rows of a chunk.
+ * A run of at most pair_max (6-8) pixels -- the interior of a 5-7 wide row -- has too few
+ * independent fma chains to hide the fma latency, so two rows of a group (same kernel rows, so
+ * same weights) run such a block together (corr_block_pair), each pixel with its own tap list.
  */
 #include "conv.h"
 #include "conv_internal.h"
@@ -93,6 +96,8 @@ typedef struct {
 
 typedef struct {
     void (*corr_block)(const corr_blk *k);
+    /* two blocks with the same weights at once (conv_kernels.inc: corr_block_pair) */
+    void (*corr_block_pair)(const corr_blk *k0, const corr_blk *k1);
     void (*wgrad_run)(float *p, const float *const *x0s, const float *const *dy0s,
                       const int64_t *counts, int64_t nseg, int64_t xs, int64_t ds, int64_t M,
                       int64_t N);
@@ -125,7 +130,8 @@ typedef struct {
     void (*upconv_n1_dx_row)(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
                              const float *const (*wts)[2], const int64_t *nu, const int64_t *C0,
                              int64_t Win);
-    int vl; /* floats per vector */
+    int vl;       /* floats per vector */
+    int pair_max; /* corr_block_pair takes blocks of at most this many pixels */
 } conv_ops;
 
 #if defined(__GNUC__) || defined(__clang__)
@@ -135,6 +141,7 @@ typedef struct {
 #define CK_P1 12
 #define CK_P2 6
 #define CK_P4 3
+#define CK_PAIRMAX 6
 #include "conv_kernels.inc"
 #undef ISA
 #undef VL
@@ -142,6 +149,7 @@ typedef struct {
 #undef CK_P1
 #undef CK_P2
 #undef CK_P4
+#undef CK_PAIRMAX
 #else
 #define ISA generic
 #define VL 1
@@ -149,6 +157,7 @@ typedef struct {
 #define CK_P1 12
 #define CK_P2 6
 #define CK_P4 3
+#define CK_PAIRMAX 6
 #include "conv_kernels.inc"
 #undef ISA
 #undef VL
@@ -156,6 +165,7 @@ typedef struct {
 #undef CK_P1
 #undef CK_P2
 #undef CK_P4
+#undef CK_PAIRMAX
 #endif
 
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
@@ -173,6 +183,7 @@ typedef struct {
 #define CK_P1 12
 #define CK_P2 6
 #define CK_P4 3
+#define CK_PAIRMAX 6
 #include "conv_kernels.inc"
 #undef ISA
 #undef VL
@@ -180,6 +191,7 @@ typedef struct {
 #undef CK_P1
 #undef CK_P2
 #undef CK_P4
+#undef CK_PAIRMAX
 #if defined(__clang__)
 #pragma clang attribute pop
 #pragma clang attribute push(__attribute__((target("avx2,avx512f,fma"))), apply_to = function)
@@ -194,6 +206,7 @@ typedef struct {
 #define CK_P1 24
 #define CK_P2 12
 #define CK_P4 6
+#define CK_PAIRMAX 8
 #include "conv_kernels.inc"
 #undef ISA
 #undef VL
@@ -201,6 +214,7 @@ typedef struct {
 #undef CK_P1
 #undef CK_P2
 #undef CK_P4
+#undef CK_PAIRMAX
 #if defined(__clang__)
 #pragma clang attribute pop
 #else
@@ -334,6 +348,12 @@ static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, in
     memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
 }
 
+static int64_t bits_set(uint64_t m) {
+    int64_t n = 0;
+    for (; m; m &= m - 1) n++;
+    return n;
+}
+
 /* Bit u set: kernel row u reads inside x for output row oh (KH <= 64). */
 static uint64_t corr_umask(const view_t *v, int64_t oh) {
     uint64_t m = 0;
@@ -371,6 +391,24 @@ static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh
         k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
         c->o->corr_block(k);
     }
+}
+
+/* The tap list of output pixel (b, oh, ow) over kernel columns [lo, hi) when it has at most
+ * TAPMAX taps (corr_taps' list, in its order): the count. */
+static int corr_tap_list(const correlate_ctx *c, int64_t b, int64_t oh, int64_t ow, int64_t lo,
+                         int64_t hi, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    int n = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ih = oh * v->SH + u * v->DH - v->PT;
+        if (ih < 0 || ih >= v->H) continue;
+        for (int64_t t = lo; t < hi; t++, n++) {
+            int64_t iw = ow * v->SW + t * v->DW - v->PL;
+            xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * v->M;
+            ws[n] = c->w + (u * v->KW + t) * v->M * v->N;
+        }
+    }
+    return n;
 }
 
 /* Output rows oh and oh + 1 (same kernel rows inside x) for N == 1, two at once. */
@@ -447,10 +485,28 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                 ow2++;
             }
             if (ow2 - ow >= 4 || G == 1) { /* blocks of pixels along the row, row by row */
+                /* short blocks two rows at a time (the group's rows read the same kernel rows,
+                 * so the same weights): corr_block_pair */
+                const int pairs = ow2 - ow <= c->o->pair_max && N % c->o->vl == 0 &&
+                                  bits_set(mask) * (hi - lo) <= TAPMAX &&
+                                  v->KH <= 64;
                 for (int64_t r = 0; r < G; r++) {
                     corr_blk k = {NULL, NULL, 0, 0, v->SW * M, M, N,
                                   c->y + ((b * v->OH + oh + r) * v->OW + ow) * N, N, ow2 - ow,
                                   c->bias};
+                    if (pairs && r + 1 < G) {
+                        const float *xs1[TAPMAX];
+                        corr_blk k1 = k;
+                        k1.out += v->OW * N;
+                        k.ntaps = k1.ntaps = corr_tap_list(c, b, oh + r, ow, lo, hi, xs, ws);
+                        corr_tap_list(c, b, oh + r + 1, ow, lo, hi, xs1, ws);
+                        k.xs = xs;
+                        k1.xs = xs1;
+                        k.ws = k1.ws = ws;
+                        c->o->corr_block_pair(&k, &k1);
+                        r++;
+                        continue;
+                    }
                     corr_taps(c, &k, b, oh + r, ow, lo, hi, xs, ws);
                 }
             } else { /* a few columns (the borders): blocks of pixels down the column */
@@ -514,6 +570,29 @@ static uint64_t gather_umask(const view_t *v, int64_t ih) {
         if (ph >= 0 && ph % v->SH == 0 && ph / v->SH < v->OH) m |= (uint64_t)1 << u;
     }
     return m;
+}
+
+/* gather_taps' tap list of dx pixel (b, ih, iw), in its order: the count, or -1 if it has more
+ * than TAPMAX taps. */
+static int gather_tap_list(const gather_ctx *c, int64_t b, int64_t ih, int64_t iw, int64_t f,
+                           int64_t l, const float **xs, const float **ws) {
+    const view_t *v = c->v;
+    int n = 0;
+    for (int64_t u = 0; u < v->KH; u++) {
+        int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
+        if (ph < 0 || ph % v->SH) continue;
+        int64_t oh = ph / v->SH;
+        if (oh >= v->OH) continue;
+        for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
+            int64_t ow = gather_ow(v, iw, t);
+            if (ow < 0) continue;
+            if (n == TAPMAX) return -1;
+            xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * v->N;
+            ws[n] = c->wt + (u * v->KW + t) * v->N * v->M;
+            n++;
+        }
+    }
+    return n;
 }
 
 /* Tap list of dx pixel (b, ih, iw), kernel columns first..last (gather_cols), then the block. */
@@ -651,10 +730,29 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
                 }
                 int64_t P = (iw2 - iw) / v->SW;
                 if (P >= 4 || G == 1) { /* blocks along the row, row by row */
+                    /* short blocks two rows at a time (a group's rows read the same kernel
+                     * rows, so the same weights): corr_block_pair */
+                    const int pairs = P <= c->o->pair_max && M % c->o->vl == 0;
                     for (int64_t g = 0; g < G; g++) {
                         corr_blk k = {NULL, NULL, 0, 0, N, N, M,
                                       c->dx + ((b * v->H + ih + g) * v->W + iw) * M, v->SW * M, P,
                                       c->bias};
+                        if (pairs && g + 1 < G) {
+                            const float *xs1[TAPMAX];
+                            int n0 = gather_tap_list(c, b, ih + g, iw, f, l, xs, ws);
+                            int n1 = n0 < 0 ? -1 : gather_tap_list(c, b, ih + g + 1, iw, f, l, xs1, ws);
+                            if (n1 >= 0) {
+                                corr_blk k1 = k;
+                                k1.out += v->W * M;
+                                k.ntaps = k1.ntaps = n0;
+                                k.xs = xs;
+                                k1.xs = xs1;
+                                k.ws = k1.ws = ws;
+                                c->o->corr_block_pair(&k, &k1);
+                                g++;
+                                continue;
+                            }
+                        }
                         gather_taps(c, &k, b, ih + g, iw, f, l, xs, ws);
                     }
                 } else { /* border columns: blocks down the column (SH == 1: oh + 1 per row) */

@@ -121,12 +121,16 @@ def model_dweight(x, dy, case):
     return dwt
 
 
-# general tiles (channel tails on every vector width), one input channel (row_m1, wgrad_m1 /
-# wgrad_m1_chunk), one output channel (corr_n1 on transposed rows, wgrad_n1, the backward-data
-# row_m1 with a negative tap step), a stride-2 and a dilated case
+# general tiles (channel tails on every vector width), two rows' short blocks at once
+# (corr_block_pair: whole vectors of output channels -- 16 forward, 4 in the backward-data pass),
+# one input channel (row_m1, wgrad_m1 / wgrad_m1_chunk), one output channel (corr_n1 on
+# transposed rows, wgrad_n1, the backward-data row_m1 with a negative tap step), a stride-2 and a
+# dilated case
 CASES = [
     dict(b=1, h=4, w=6, c=3, oc=5, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
     dict(b=1, h=5, w=5, c=5, oc=17, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
+    dict(b=1, h=6, w=7, c=3, oc=16, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
+    dict(b=1, h=6, w=7, c=16, oc=4, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
     dict(b=2, h=5, w=7, c=1, oc=16, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
     dict(b=1, h=5, w=19, c=16, oc=1, kh=3, kw=3, geom=(1, 1, 1, 1, 1, 1, 1, 1)),
     dict(b=1, h=7, w=9, c=3, oc=4, kh=3, kw=2, geom=(2, 2, 1, 1, 1, 1, 0, 1)),
