@@ -122,9 +122,9 @@ typedef struct {
                    int64_t C0, int64_t Win, const float *bias);
     void (*transpose_row)(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
                           int64_t Wbuf);
-    void (*corr_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
-                       const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
-                       int64_t Wbuf, float bias);
+    void (*upconv_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
+                         const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
+                         int64_t Wbuf, float bias);
     void (*wgrad_n1_multi)(float *const *p, const float *const *x, const float *const *dy,
                            int64_t dstep, const int64_t *lo, const int64_t *hi, int Q, int64_t M);
     void (*upconv_n1_dx_row)(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
@@ -1088,10 +1088,10 @@ void aenn_conv_transpose_row(float *dst, const float *x, int64_t W, int64_t M, i
     ops()->transpose_row(dst, x, W, M, PL, Wbuf);
 }
 
-void aenn_conv_corr_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
-                          const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
-                          int64_t Wbuf, float bias) {
-    ops()->corr_n1_x8(out, ostride, nvec, xs, ws, ms, NT, M, Wbuf, bias);
+void aenn_conv_upconv_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
+                            const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
+                            int64_t Wbuf, float bias) {
+    ops()->upconv_n1_x8(out, ostride, nvec, rows, ok, weff, cm, M, Wbuf, bias);
 }
 
 void aenn_conv_wgrad_n1_multi(float *const *p, const float *const *x, const float *const *dy,

@@ -40,13 +40,14 @@ int64_t aenn_conv_vector_floats(void);
 void aenn_conv_transpose_row(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
                              int64_t Wbuf);
 
-/* Eight one-output-channel chains in lockstep over nvec vectors of pixel lanes (see corr_n1_x8
- * in conv_kernels.inc): chain k writes out + k*ostride (nvec * aenn_conv_vector_floats()
- * floats) = bias, then per tap in order and channel m ascending, fma(x, w, acc) on the lanes its
- * mask sets -- corr_n1's operations per output. xs, ws, ms: 8*NT pointers, chain-major. */
-void aenn_conv_corr_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *xs,
-                          const float *const *ws, const int32_t *const *ms, int NT, int64_t M,
-                          int64_t Wbuf, float bias);
+/* The one-output-channel upconv's eight chains with shared loads (upconv_n1_x8 in
+ * conv_kernels.inc): chain k = r*4 + a*2 + b' does corr_n1's operations (bias, then one fma per
+ * tap and channel; a skipped tap keeps the lane) for the taps (u, t) in order, reading rows[r+u+a]
+ * (4 transposed rows, M x Wbuf) at column offset t + b' with weights
+ * weff[(((a*2+b')*2+u)*2+t)*M + m], on the lanes of cm[b'*2 + t] when ok[r*4 + r+u+a]. */
+void aenn_conv_upconv_n1_x8(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
+                            const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
+                            int64_t Wbuf, float bias);
 
 /* Weight-gradient chains of one-dy-channel taps (Q <= 16, see wgrad_n1_multi in
  * conv_kernels.inc), in place: for ow in [lo[q], hi[q]) ascending,

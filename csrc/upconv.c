@@ -144,9 +144,11 @@ static void sum_parts(void *vctx, int64_t begin, int64_t end) {
  * path (corr_n1): pixels in vector lanes, one fma chain per output vector, at most two chains
  * at a time -- latency-bound with only 2x2 taps of C channels per chain. Here the eight rows
  * (2 low-res rows i, i+1 x 4 parities) that read low-res rows i-1..i+2 run as eight chains in
- * lockstep (aenn_conv_corr_n1_x8), each with corr_n1's operations: bias, then taps (u, t)
+ * lockstep (aenn_conv_upconv_n1_x8), each with corr_n1's operations: bias, then taps (u, t)
  * ascending, channels ascending, the taps outside the input skipped (masked lanes, or a whole
- * tap with an all-clear mask for a row outside). So the bits are those of the parity path. */
+ * tap with an all-clear mask for a row outside). So the bits are those of the parity path. The
+ * eight chains read 6 distinct input vectors and 4 distinct weights per channel step; the
+ * kernel loads each once. */
 #define UP1_VLMAX 16
 #define UP1_BUF 8192 /* floats of transposed rows per thread (4 slots) */
 
@@ -183,8 +185,6 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
             mask[bt][j] = (j >= W || (iw >= 0 && iw < W)) ? -1 : 0;
         }
     memset(mask[4], 0, sizeof mask[4]);
-    const float *xs[32], *ws[32];
-    const int32_t *ms[32];
     for (int64_t item = begin; item < end; item++) {
         const int64_t b = item / pairs, i = (item % pairs) * 2;
         const float *row[4]; /* low-res rows i-1 .. i+2, NULL outside */
@@ -202,20 +202,15 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
             row[r] = slot;
         }
         /* chain k = (r, a, b'): full-res row 2(i+r)+a, columns 2j+b'; tap (u, t) reads low-res
-         * row i+r+u-(1-a), i.e. row[r+u+a], column j+t-(1-b') (buffer column j+t+b') */
-        for (int k = 0; k < 8; k++) {
-            int r = k >> 2, a = (k >> 1) & 1, bp = k & 1;
-            for (int u = 0; u < 2; u++)
-                for (int t = 0; t < 2; t++) {
-                    int n = k * 4 + u * 2 + t;
-                    const float *src = row[r + u + a];
-                    int inside = src != NULL && i + r < H;
-                    xs[n] = (inside ? src : buf) + t + bp;
-                    ws[n] = c->weff + (((a * 2 + bp) * 2 + u) * 2 + t) * C;
-                    ms[n] = inside ? mask[bp * 2 + t] : mask[4];
-                }
-        }
-        aenn_conv_corr_n1_x8(tmp, ostride, nvec, xs, ws, ms, 4, C, Wbuf, c->bias);
+         * row i+r+u-(1-a), i.e. row[r+u+a], column j+t-(1-b') (buffer column j+t+b'); a tap
+         * outside the input (no row, or the odd last row's missing pair) is skipped */
+        const float *rows[4];
+        int ok[8];
+        for (int r = 0; r < 4; r++) rows[r] = row[r] ? row[r] : buf;
+        for (int r = 0; r < 2; r++)
+            for (int R = 0; R < 4; R++) ok[r * 4 + R] = row[R] != NULL && i + r < H;
+        const int32_t *cm[4] = {mask[0], mask[1], mask[2], mask[3]};
+        aenn_conv_upconv_n1_x8(tmp, ostride, nvec, rows, ok, c->weff, cm, C, Wbuf, c->bias);
         for (int r = 0; r < 2 && i + r < H; r++)
             for (int a = 0; a < 2; a++) {
                 float *o = c->out + (b * 2 * H + 2 * (i + r) + a) * 2 * W;
