@@ -125,8 +125,8 @@ typedef struct {
     void (*upconv_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
                          const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
                          int64_t Wbuf, float bias);
-    void (*wgrad_n1_multi)(float *const *p, const float *const *x, const float *const *dy,
-                           int64_t dstep, const int64_t *lo, const int64_t *hi, int Q, int64_t M);
+    void (*upconv_n1_wgrad_row)(float *part, const float *const *xr, const float *const *dyr,
+                                int64_t W, int64_t M);
     void (*upconv_n1_dx_row)(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
                              const float *const (*wts)[2], const int64_t *nu, const int64_t *C0,
                              int64_t Win);
@@ -1094,11 +1094,11 @@ void aenn_conv_upconv_n1_x8(float *out, int64_t ostride, int64_t nvec, const flo
     ops()->upconv_n1_x8(out, ostride, nvec, rows, ok, weff, cm, M, Wbuf, bias);
 }
 
-void aenn_conv_wgrad_n1_multi(float *const *p, const float *const *x, const float *const *dy,
-                              int64_t dstep, const int64_t *lo, const int64_t *hi, int Q,
-                              int64_t M) {
-    ops()->wgrad_n1_multi(p, x, dy, dstep, lo, hi, Q, M);
+void aenn_conv_upconv_n1_wgrad_row(float *part, const float *const *xr, const float *const *dyr,
+                                   int64_t W, int64_t M) {
+    ops()->upconv_n1_wgrad_row(part, xr, dyr, W, M);
 }
+
 
 void aenn_conv_upconv_n1_dx_row(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
                                 const float *const (*wts)[2], const int64_t *nu,

@@ -49,12 +49,13 @@ void aenn_conv_upconv_n1_x8(float *out, int64_t ostride, int64_t nvec, const flo
                             const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
                             int64_t Wbuf, float bias);
 
-/* Weight-gradient chains of one-dy-channel taps (Q <= 16, see wgrad_n1_multi in
- * conv_kernels.inc), in place: for ow in [lo[q], hi[q]) ascending,
- * p[q][m] = fma(x[q][ow*M + m], dy[q][ow*dstep], p[q][m]) -- wgrad_n1's operations. */
-void aenn_conv_wgrad_n1_multi(float *const *p, const float *const *x, const float *const *dy,
-                              int64_t dstep, const int64_t *lo, const int64_t *hi, int Q,
-                              int64_t M);
+/* The one-output-channel upconv's 16 weight-gradient chains for one low-res row, in place
+ * (upconv_n1_wgrad_row in conv_kernels.inc): chain q = (par*2 + u)*2 + t, par = a*2 + b', adds
+ * for ow ascending fma(xr[u+a][(ow + t + b' - 1)*M + m], dyr[par][2*ow], part[q*M + m]) where
+ * that column lies in [0, W) and xr[u+a] is not NULL -- wgrad_n1's operations. */
+void aenn_conv_upconv_n1_wgrad_row(float *part, const float *const *xr, const float *const *dyr,
+                                   int64_t W, int64_t M);
+
 
 /* The backward-data row of the one-output-channel upconv (upconv_n1_dx_row in
  * conv_kernels.inc): out (OWn, N) = ((acc_0 + acc_1) + acc_2) + acc_3, acc_g the row_m1 chain of

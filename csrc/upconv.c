@@ -228,7 +228,7 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
  *  - bias: pixel chunks of the parity planes (AENN_CHUNK pixels: W of them per row chunk),
  *    each parity summed from 0 in pixel order, as rowsum_chunks does;
  *  - weight gradient: the 16 (parity, u, t) taps' partials, zeroed per chunk, one fma chain
- *    each over rows ascending, columns ascending (aenn_conv_wgrad_n1_multi), as wgrad does;
+ *    each over rows ascending, columns ascending (aenn_conv_upconv_n1_wgrad_row), as wgrad does;
  *  - dinp rows: per parity a chain over taps (u, t) ascending from +0, channels in lanes, on
  *    the parity's dout rows (de-interleaved per row), as row_m1 does for the parity's
  *    backward-data; the four chains of a pixel are summed ((p0 + p1) + p2) + p3 in registers,
@@ -310,28 +310,16 @@ static void up1_backward_chunks(void *vctx, int64_t begin, int64_t end) {
         memset(part, 0, (size_t)(16 * C) * sizeof(float));
         for (int64_t row = r0; row < r1; row++) {
             const int64_t b = row / H, i = row % H;
-            float *p[16];
-            const float *x[16], *dy[16];
-            int64_t lo[16], hi[16];
-            int Q = 0;
-            for (int par = 0; par < 4; par++) {
-                int a = par >> 1, bp = par & 1;
-                for (int u = 0; u < 2; u++) {
-                    int64_t ih = i + u - (1 - a);
-                    if (ih < 0 || ih >= H) continue;
-                    for (int t = 0; t < 2; t++) {
-                        int64_t shift = t - (1 - bp); /* parity column ow reads iw = ow + shift */
-                        p[Q] = part + ((par * 2 + u) * 2 + t) * C;
-                        x[Q] = c->inp + ((b * H + ih) * W + shift) * C;
-                        dy[Q] = c->dout + (b * 2 * H + 2 * i + a) * 2 * W + bp;
-                        lo[Q] = shift < 0 ? -shift : 0;
-                        hi[Q] = shift > 0 ? W - shift : W;
-                        if (hi[Q] < lo[Q]) hi[Q] = lo[Q];
-                        Q++;
-                    }
-                }
+            /* tap (par, u, t) reads low-res row i + u - (1 - a) (xr[u + a], NULL outside) at
+             * column ow + t - (1 - b') against dout row 2i + a, column 2 ow + b' */
+            const float *xr[3], *dyr[4];
+            for (int R = 0; R < 3; R++) {
+                const int64_t ih = i - 1 + R;
+                xr[R] = ih >= 0 && ih < H ? c->inp + (b * H + ih) * W * C : NULL;
             }
-            aenn_conv_wgrad_n1_multi(p, x, dy, 2, lo, hi, Q, C);
+            for (int par = 0; par < 4; par++)
+                dyr[par] = c->dout + (b * 2 * H + 2 * i + (par >> 1)) * 2 * W + (par & 1);
+            aenn_conv_upconv_n1_wgrad_row(part, xr, dyr, W, C);
         }
         if (c->dinp)
             for (int64_t row = r0; row < r1; row++)
