@@ -120,6 +120,9 @@ typedef struct {
     void (*row_m1)(float *out, int64_t OWn, int64_t N, const float *const *src,
                    const float *const *wts, int64_t nu, int64_t KW, int64_t S, int64_t TD,
                    int64_t C0, int64_t Win, const float *bias);
+    void (*row_m1_2rows)(float *out0, float *out1, int64_t OWn, int64_t N,
+                         const float *const *src, const float *w, int64_t KH, int64_t KW,
+                         int64_t C0, int64_t Win, const float *bias);
     void (*transpose_row)(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
                           int64_t Wbuf);
     void (*upconv_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
@@ -1060,6 +1063,16 @@ void aenn_conv2d_m1_row(float *y_row, const float *inp, const float *weight, con
                         const aenn_conv2d_geom *g, int64_t b, int64_t oh) {
     view_t v = conv_view(g);
     m1_row(&v, ops(), y_row, inp, weight, bias, b, oh);
+}
+
+void aenn_conv2d_m1_2rows(float *y0, float *y1, const float *inp, const float *weight,
+                          const float *bias, const aenn_conv2d_geom *g, int64_t b, int64_t oh) {
+    const float *src[AENN_M1X2_KHMAX + 1];
+    for (int64_t s = 0; s <= g->KH; s++) {
+        int64_t ih = oh + s - g->pad_top;
+        src[s] = ih >= 0 && ih < g->H ? inp + (b * g->H + ih) * g->W : NULL;
+    }
+    ops()->row_m1_2rows(y0, y1, g->OW, g->OC, src, weight, g->KH, g->KW, -g->pad_left, g->W, bias);
 }
 
 void aenn_conv2d_m1_wgrad_chunk(float *part, const float *inp, const float *const *dyr,

@@ -13,6 +13,13 @@
 void aenn_conv2d_m1_row(float *y_row, const float *inp, const float *weight, const float *bias,
                         const aenn_conv2d_geom *g, int64_t b, int64_t oh);
 
+/* Output rows oh and oh + 1 of a one-input-channel convolution at stride 1 and dilation 1
+ * (g->C == 1, g->KH <= AENN_M1X2_KHMAX, oh + 1 < g->OH): y0, y1 (OW, OC) as aenn_conv2d_m1_row
+ * gives them, computed together (each broadcast input value feeds both rows). */
+#define AENN_M1X2_KHMAX 8
+void aenn_conv2d_m1_2rows(float *y0, float *y1, const float *inp, const float *weight,
+                          const float *bias, const aenn_conv2d_geom *g, int64_t b, int64_t oh);
+
 /* Chunk k (rows [k*AENN_CHUNK, (k+1)*AENN_CHUNK) of the B*OH output rows) of the weight
  * gradient of a one-input-channel convolution with a 3-wide kernel of <= 3 rows
  * (g->C == 1, g->KW == 3, g->KH <= 3): part (KH,3,1,OC) is overwritten with the chunk's partial

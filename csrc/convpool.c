@@ -2,7 +2,8 @@
  * (convpool.h).
  *
  * Forward, per pooled row (b, ph), parallel over rows:
- *   pre rows 2ph, 2ph+1 (OW, N) = the conv's own row code (aenn_conv2d_m1_row), on the stack
+ *   pre rows 2ph, 2ph+1 (OW, N) = the conv's row code for two rows (aenn_conv2d_m1_2rows: the
+ *     operations of aenn_conv2d_m1_row, each input value broadcast once for both), on the stack
  *   y = relu(pre) = pre > 0 ? pre : 0                          (activation.c, AENN_ACT_RELU)
  *   out, argmax = the window scan (0,0), (0,1), (1,0), (1,1)   (pool.h, aenn_maxpool_step)
  * Backward, per chunk of AENN_CHUNK conv rows (the chunks of the conv's weight gradient),
@@ -45,8 +46,7 @@ static AENN_ALWAYS_INLINE void convpool_forward_rows_body(void *vctx, int64_t be
     float pre[2 * AENN_CONVPOOL_ROW_MAX]; /* conv rows 2ph and 2ph+1 */
     for (int64_t row = begin; row < end; row++) {
         const int64_t b = row / PH, ph = row % PH;
-        aenn_conv2d_m1_row(pre, c->inp, c->weight, c->bias, g, b, 2 * ph);
-        aenn_conv2d_m1_row(pre + OW * N, c->inp, c->weight, c->bias, g, b, 2 * ph + 1);
+        aenn_conv2d_m1_2rows(pre, pre + OW * N, c->inp, c->weight, c->bias, g, b, 2 * ph);
         aenn_relu_maxpool2x2_row(c->out + row * PW * N, c->argmax + row * PW * N, pre,
                                  pre + OW * N, PW, N, (int32_t)(2 * ph * OW), (int32_t)OW);
     }
