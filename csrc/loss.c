@@ -338,9 +338,46 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
     return part;
 }
 
+#define BCE_SUMS 8 /* chunk sums added side by side */
+
+/* Chunks [k0, k1) of BCE or BCE_LOGITS with one column (an image's per-pixel loss): the terms of
+ * many chunks at once, then each chunk's double sum in row order, BCE_SUMS chunks side by side
+ * (one chunk alone is a chain of AENN_CHUNK dependent adds). The values and sums of bce_rows. */
+static void bce_chunks_c1(loss_ctx *c, int64_t k0, int64_t k1) {
+    float t[BCE_BLOCK];
+    const int64_t per = BCE_BLOCK / AENN_CHUNK; /* chunks per block of terms */
+    for (int64_t kb = k0; kb < k1; kb += per) {
+        const int64_t ke = kb + per < k1 ? kb + per : k1;
+        const int64_t r0 = kb * AENN_CHUNK, r1 = ke * AENN_CHUNK < c->rows ? ke * AENN_CHUNK : c->rows;
+        bce_terms(t, c->y_true + r0, c->y_pred + r0, r1 - r0, c->kind);
+        for (int64_t r = r0; r < r1; r++) { /* (float)((0.0 + (double)t) / 1.0): t + 0.0f */
+            t[r - r0] += 0.0f;
+            c->values[r] = t[r - r0];
+        }
+        int64_t k = kb;
+        for (; k + BCE_SUMS <= ke && (k + BCE_SUMS) * AENN_CHUNK <= r1; k += BCE_SUMS) {
+            const float *tk = t + (k - kb) * AENN_CHUNK;
+            double acc[BCE_SUMS] = {0.0};
+            for (int64_t i = 0; i < AENN_CHUNK; i++)
+                for (int q = 0; q < BCE_SUMS; q++) acc[q] += (double)tk[q * AENN_CHUNK + i];
+            for (int q = 0; q < BCE_SUMS; q++) c->scratch[k + q] = acc[q];
+        }
+        for (; k < ke; k++) {
+            const int64_t a = k * AENN_CHUNK, e = a + AENN_CHUNK < r1 ? a + AENN_CHUNK : r1;
+            double part = 0.0;
+            for (int64_t r = a; r < e; r++) part += (double)t[r - r0];
+            c->scratch[k] = part;
+        }
+    }
+}
+
 static void loss_forward_chunks(void *p, int64_t begin, int64_t end) {
     loss_ctx *c = (loss_ctx *)p;
     int64_t C = c->cols;
+    if (!c->labels && C == 1 && (c->kind == AENN_LOSS_BCE || c->kind == AENN_LOSS_BCE_LOGITS)) {
+        bce_chunks_c1(c, begin, end);
+        return;
+    }
     if (!c->labels && (c->kind == AENN_LOSS_BCE || c->kind == AENN_LOSS_BCE_LOGITS)) {
         for (int64_t k = begin; k < end; k++) {
             int64_t r0 = k * AENN_CHUNK, r1 = r0 + AENN_CHUNK < c->rows ? r0 + AENN_CHUNK : c->rows;

@@ -196,3 +196,26 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="empty"):
         _core.loss_forward(np.empty(0, np.float32), np.empty((0, 4), np.float32),
                            np.empty((0, 4), np.float32), k, 0.0)
+
+
+@pytest.mark.parametrize("name", ["binary_crossentropy", "binary_crossentropy_logits",
+                                  "mean_squared_error"])
+@pytest.mark.parametrize("rows,cols", [(5000, 1), (64 * 8, 1), (64 * 9 + 5, 1), (300, 3)])
+def test_mean_sums_chunks_in_documented_order(restore_core, name, rows, cols):
+    """The mean is (sum over chunks of AENN_CHUNK rows, in chunk order, of each chunk's double
+    sum of its rows' float values in row order) / rows -- exactly, on every ISA and thread
+    count (one-column BCE sums several chunks side by side; each chunk keeps its own order)."""
+    y, p = make(name, (rows, cols), seed=rows + cols)
+    for isa in _core.available_isas():
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            values = np.empty(rows, np.float32)
+            loss = _core.loss_forward(values, y, p, KINDS[name], 0.0)
+            total = 0.0
+            for k0 in range(0, rows, _core.CHUNK):
+                part = 0.0
+                for v in values[k0:k0 + _core.CHUNK]:
+                    part += float(v)
+                total += part
+            assert loss == total / rows, (isa, threads)
