@@ -946,8 +946,22 @@ static AENN_ALWAYS_INLINE void rowsum_full_chunks(const rowsum_ctx *c, int64_t k
     const int64_t N = c->N;
     float *p = c->part + k0 * N; /* the QB partials are consecutive */
     int64_t n0 = 0;
-    /* blocks of ROWSUM_NB channels: the QB x NB sums stay in registers for all the rows */
+    /* blocks of ROWSUM_NB channels: the QB x NB sums stay in registers for all the rows (a
+     * vector type where the compiler has one: GCC keeps a float array of them on the stack,
+     * each add then waits on a store and a reload) */
     for (; n0 + ROWSUM_NB <= N; n0 += ROWSUM_NB) {
+#if defined(__GNUC__) || defined(__clang__)
+        typedef float rowsum_vec __attribute__((vector_size(ROWSUM_NB * sizeof(float))));
+        rowsum_vec acc[ROWSUM_QB];
+        memset(acc, 0, sizeof acc);
+        for (int64_t i = 0; i < AENN_CHUNK; i++)
+            for (int q = 0; q < ROWSUM_QB; q++) {
+                rowsum_vec d;
+                memcpy(&d, c->d + ((k0 + q) * AENN_CHUNK + i) * N + n0, sizeof d);
+                acc[q] += d;
+            }
+        for (int q = 0; q < ROWSUM_QB; q++) memcpy(p + q * N + n0, &acc[q], sizeof acc[q]);
+#else
         float acc[ROWSUM_QB][ROWSUM_NB] = {{0.0f}};
         for (int64_t i = 0; i < AENN_CHUNK; i++)
             for (int q = 0; q < ROWSUM_QB; q++) {
@@ -956,6 +970,7 @@ static AENN_ALWAYS_INLINE void rowsum_full_chunks(const rowsum_ctx *c, int64_t k
             }
         for (int q = 0; q < ROWSUM_QB; q++)
             for (int j = 0; j < ROWSUM_NB; j++) p[q * N + n0 + j] = acc[q][j];
+#endif
     }
     if (n0 == N) return;
     for (int q = 0; q < ROWSUM_QB; q++) memset(p + q * N + n0, 0, (size_t)(N - n0) * sizeof(float));
@@ -972,13 +987,26 @@ static AENN_ALWAYS_INLINE void rowsum_chunks_body(void *arg, int64_t begin, int6
     int64_t full = c->R / AENN_CHUNK; /* chunks [0, full) have AENN_CHUNK rows */
     for (; begin + ROWSUM_QB <= end && begin + ROWSUM_QB <= full; begin += ROWSUM_QB)
         rowsum_full_chunks(c, begin);
-    for (int64_t k = begin; k < end; k++) {
+    for (int64_t k = begin; k < end; k++) { /* the rest one chunk at a time */
         float *p = c->part + k * c->N;
-        memset(p, 0, (size_t)c->N * sizeof(float));
-        int64_t r1 = (k + 1) * AENN_CHUNK < c->R ? (k + 1) * AENN_CHUNK : c->R;
+        int64_t r1 = (k + 1) * AENN_CHUNK < c->R ? (k + 1) * AENN_CHUNK : c->R, n0 = 0;
+#if defined(__GNUC__) || defined(__clang__)
+        typedef float rowsum_vec __attribute__((vector_size(ROWSUM_NB * sizeof(float))));
+        for (; n0 + ROWSUM_NB <= c->N; n0 += ROWSUM_NB) { /* the sum in a register */
+            rowsum_vec acc;
+            memset(&acc, 0, sizeof acc);
+            for (int64_t r = k * AENN_CHUNK; r < r1; r++) {
+                rowsum_vec d;
+                memcpy(&d, c->d + r * c->N + n0, sizeof d);
+                acc += d;
+            }
+            memcpy(p + n0, &acc, sizeof acc);
+        }
+#endif
+        memset(p + n0, 0, (size_t)(c->N - n0) * sizeof(float));
         for (int64_t r = k * AENN_CHUNK; r < r1; r++) {
             const float *d = c->d + r * c->N;
-            for (int64_t n = 0; n < c->N; n++) p[n] += d[n];
+            for (int64_t n = n0; n < c->N; n++) p[n] += d[n];
         }
     }
 }

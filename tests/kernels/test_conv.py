@@ -326,3 +326,29 @@ def test_transpose_bad_arguments():
                                         np.ones_like(out), x, w, 2, 2, 1, 1, 0, 0)
     with pytest.raises(TypeError, match="dout"):
         _core.conv2d_transpose_backward(dx, dw, db, None, x, w, 2, 2, 1, 1, 0, 0)
+
+
+@pytest.mark.parametrize("B,H,W,C,OC", [(4, 14, 14, 2, 16), (2, 20, 17, 3, 20), (1, 5, 5, 1, 3)])
+def test_bias_gradient_sums_in_documented_order(restore_core, B, H, W, C, OC):
+    """dbias = sum over chunks (in order, from 0) of each chunk's sum (from 0, rows ascending) of
+    AENN_CHUNK consecutive (b, oh, ow) rows of dout -- float32 adds, exactly, on every ISA and
+    thread count (the chunks are summed 8 at a time in registers, the rest one by one)."""
+    rng = np.random.default_rng(B * 100 + OC)
+    x = rng.standard_normal((B, H, W, C)).astype(np.float32)
+    w = rng.standard_normal((3, 3, C, OC)).astype(np.float32)
+    dout = (rng.standard_normal((B, H, W, OC)) * 10.0 ** rng.integers(-3, 4, (B, H, W, OC))
+            ).astype(np.float32)
+    rows = dout.reshape(-1, OC)
+    want = np.zeros(OC, np.float32)
+    for k0 in range(0, rows.shape[0], _core.CHUNK):
+        part = np.zeros(OC, np.float32)
+        for r in rows[k0:k0 + _core.CHUNK]:
+            part = part + r
+        want = want + part
+    geom = (1, 1, 1, 1, 1, 1, 1, 1)
+    for isa in _core.available_isas():
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            db = c_conv_backward(dout, x, w, geom, need_dinp=False)[2]
+            assert db.tobytes() == want.tobytes(), (isa, threads)
