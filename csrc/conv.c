@@ -367,51 +367,39 @@ static uint64_t corr_umask(const view_t *v, int64_t oh) {
     return m;
 }
 
-/* Builds the tap list of output pixel (b, oh, ow) over kernel columns [lo, hi) and runs the
- * block k (its other pixels are at fixed steps from this one) in segments of TAPMAX taps. */
-static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh, int64_t ow,
-                      int64_t lo, int64_t hi, const float **xs, const float **ws) {
+/* The taps of output pixel (b, oh, ow) over kernel columns [lo, hi), kernel rows ascending,
+ * then columns: those with index in [skip, skip + TAPMAX) go to xs/ws[index - skip]. Returns
+ * the number of taps. */
+static int64_t corr_tap_list(const correlate_ctx *c, int64_t b, int64_t oh, int64_t ow,
+                             int64_t lo, int64_t hi, int64_t skip, const float **xs,
+                             const float **ws) {
     const view_t *v = c->v;
-    const int64_t M = v->M, N = v->N;
-    int64_t n = 0, segs = 0;
-    for (int64_t u = 0; u < v->KH; u++) {
-        int64_t ih = oh * v->SH + u * v->DH - v->PT;
-        if (ih < 0 || ih >= v->H) continue;
-        for (int64_t t = lo; t < hi; t++) {
-            if (n == TAPMAX) {
-                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
-                c->o->corr_block(k);
-                segs++;
-                n = 0;
-            }
-            int64_t iw = ow * v->SW + t * v->DW - v->PL;
-            xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * M;
-            ws[n] = c->w + (u * v->KW + t) * M * N;
-            n++;
-        }
-    }
-    if (segs == 0 || n > 0) {
-        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
-        c->o->corr_block(k);
-    }
-}
-
-/* The tap list of output pixel (b, oh, ow) over kernel columns [lo, hi) when it has at most
- * TAPMAX taps (corr_taps' list, in its order): the count. */
-static int corr_tap_list(const correlate_ctx *c, int64_t b, int64_t oh, int64_t ow, int64_t lo,
-                         int64_t hi, const float **xs, const float **ws) {
-    const view_t *v = c->v;
-    int n = 0;
+    int64_t n = 0;
     for (int64_t u = 0; u < v->KH; u++) {
         int64_t ih = oh * v->SH + u * v->DH - v->PT;
         if (ih < 0 || ih >= v->H) continue;
         for (int64_t t = lo; t < hi; t++, n++) {
+            if (n < skip || n >= skip + TAPMAX) continue;
             int64_t iw = ow * v->SW + t * v->DW - v->PL;
-            xs[n] = c->x + ((b * v->H + ih) * v->W + iw) * v->M;
-            ws[n] = c->w + (u * v->KW + t) * v->M * v->N;
+            xs[n - skip] = c->x + ((b * v->H + ih) * v->W + iw) * v->M;
+            ws[n - skip] = c->w + (u * v->KW + t) * v->M * v->N;
         }
     }
     return n;
+}
+
+/* Runs the block k (its other pixels are at fixed steps from pixel (b, oh, ow)) on that pixel's
+ * tap list, in segments of TAPMAX taps (a later segment adds to the first's outputs). */
+static void corr_taps(const correlate_ctx *c, corr_blk *k, int64_t b, int64_t oh, int64_t ow,
+                      int64_t lo, int64_t hi, const float **xs, const float **ws) {
+    const int64_t total = corr_tap_list(c, b, oh, ow, lo, hi, 0, xs, ws);
+    for (int64_t s0 = 0;; s0 += TAPMAX) {
+        if (s0 > 0) corr_tap_list(c, b, oh, ow, lo, hi, s0, xs, ws);
+        k->xs = xs; k->ws = ws; k->accumulate = s0 > 0;
+        k->ntaps = (int)(total - s0 < TAPMAX ? total - s0 : TAPMAX);
+        c->o->corr_block(k);
+        if (s0 + TAPMAX >= total) break;
+    }
 }
 
 /* Output rows oh and oh + 1 (same kernel rows inside x) for N == 1, two at once. */
@@ -501,8 +489,8 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
                         const float *xs1[TAPMAX];
                         corr_blk k1 = k;
                         k1.out += v->OW * N;
-                        k.ntaps = k1.ntaps = corr_tap_list(c, b, oh + r, ow, lo, hi, xs, ws);
-                        corr_tap_list(c, b, oh + r + 1, ow, lo, hi, xs1, ws);
+                        k.ntaps = k1.ntaps = (int)corr_tap_list(c, b, oh + r, ow, lo, hi, 0, xs, ws);
+                        corr_tap_list(c, b, oh + r + 1, ow, lo, hi, 0, xs1, ws);
                         k.xs = xs;
                         k1.xs = xs1;
                         k.ws = k1.ws = ws;
@@ -575,12 +563,13 @@ static uint64_t gather_umask(const view_t *v, int64_t ih) {
     return m;
 }
 
-/* gather_taps' tap list of dx pixel (b, ih, iw), in its order: the count, or -1 if it has more
- * than TAPMAX taps. */
-static int gather_tap_list(const gather_ctx *c, int64_t b, int64_t ih, int64_t iw, int64_t f,
-                           int64_t l, const float **xs, const float **ws) {
+/* The taps of dx pixel (b, ih, iw), kernel columns first..last (gather_cols), kernel rows
+ * ascending, then columns: those with index in [skip, skip + TAPMAX) go to
+ * xs/ws[index - skip]. Returns the number of taps. */
+static int64_t gather_tap_list(const gather_ctx *c, int64_t b, int64_t ih, int64_t iw, int64_t f,
+                               int64_t l, int64_t skip, const float **xs, const float **ws) {
     const view_t *v = c->v;
-    int n = 0;
+    int64_t n = 0;
     for (int64_t u = 0; u < v->KH; u++) {
         int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
         if (ph < 0 || ph % v->SH) continue;
@@ -589,43 +578,26 @@ static int gather_tap_list(const gather_ctx *c, int64_t b, int64_t ih, int64_t i
         for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
             int64_t ow = gather_ow(v, iw, t);
             if (ow < 0) continue;
-            if (n == TAPMAX) return -1;
-            xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * v->N;
-            ws[n] = c->wt + (u * v->KW + t) * v->N * v->M;
+            if (n >= skip && n < skip + TAPMAX) {
+                xs[n - skip] = c->dy + ((b * v->OH + oh) * v->OW + ow) * v->N;
+                ws[n - skip] = c->wt + (u * v->KW + t) * v->N * v->M;
+            }
             n++;
         }
     }
     return n;
 }
 
-/* Tap list of dx pixel (b, ih, iw), kernel columns first..last (gather_cols), then the block. */
+/* Runs the block k on the tap list of dx pixel (b, ih, iw), in segments of TAPMAX taps. */
 static void gather_taps(const gather_ctx *c, corr_blk *k, int64_t b, int64_t ih, int64_t iw,
                         int64_t f, int64_t l, const float **xs, const float **ws) {
-    const view_t *v = c->v;
-    const int64_t M = v->M, N = v->N;
-    int64_t n = 0, segs = 0;
-    for (int64_t u = 0; u < v->KH; u++) {
-        int64_t ph = ih + v->PT - u * v->DH; /* = oh * SH */
-        if (ph < 0 || ph % v->SH) continue;
-        int64_t oh = ph / v->SH;
-        if (oh >= v->OH) continue;
-        for (int64_t t = (f < 0 ? v->KW : f); t <= l; t++) {
-            int64_t ow = gather_ow(v, iw, t);
-            if (ow < 0) continue;
-            if (n == TAPMAX) {
-                k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
-                c->o->corr_block(k);
-                segs++;
-                n = 0;
-            }
-            xs[n] = c->dy + ((b * v->OH + oh) * v->OW + ow) * N;
-            ws[n] = c->wt + (u * v->KW + t) * N * M;
-            n++;
-        }
-    }
-    if (segs == 0 || n > 0) {
-        k->xs = xs; k->ws = ws; k->ntaps = (int)n; k->accumulate = segs > 0;
+    const int64_t total = gather_tap_list(c, b, ih, iw, f, l, 0, xs, ws);
+    for (int64_t s0 = 0;; s0 += TAPMAX) {
+        if (s0 > 0) gather_tap_list(c, b, ih, iw, f, l, s0, xs, ws);
+        k->xs = xs; k->ws = ws; k->accumulate = s0 > 0;
+        k->ntaps = (int)(total - s0 < TAPMAX ? total - s0 : TAPMAX);
         c->o->corr_block(k);
+        if (s0 + TAPMAX >= total) break;
     }
 }
 
@@ -742,12 +714,12 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
                                       c->bias};
                         if (pairs && g + 1 < G) {
                             const float *xs1[TAPMAX];
-                            int n0 = gather_tap_list(c, b, ih + g, iw, f, l, xs, ws);
-                            int n1 = n0 < 0 ? -1 : gather_tap_list(c, b, ih + g + 1, iw, f, l, xs1, ws);
-                            if (n1 >= 0) {
+                            int64_t n0 = gather_tap_list(c, b, ih + g, iw, f, l, 0, xs, ws);
+                            if (n0 <= TAPMAX) { /* one segment: the same taps for both rows */
+                                gather_tap_list(c, b, ih + g + 1, iw, f, l, 0, xs1, ws);
                                 corr_blk k1 = k;
                                 k1.out += v->W * M;
-                                k.ntaps = k1.ntaps = n0;
+                                k.ntaps = k1.ntaps = (int)n0;
                                 k.xs = xs;
                                 k1.xs = xs1;
                                 k.ws = k1.ws = ws;

@@ -352,3 +352,24 @@ def test_bias_gradient_sums_in_documented_order(restore_core, B, H, W, C, OC):
             _core.set_num_threads(threads)
             db = c_conv_backward(dout, x, w, geom, need_dinp=False)[2]
             assert db.tobytes() == want.tobytes(), (isa, threads)
+
+
+def test_more_taps_than_one_kernel_call_takes(restore_core):
+    """A 17x17 kernel: the middle pixels read 289 taps, more than the 256 one tile call takes, so
+    forward and backward-data run them in segments that add to the first one's outputs."""
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((1, 17, 18, 2)).astype(np.float32)
+    w = (rng.standard_normal((17, 17, 2, 3)) * 0.1).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    geom = (1, 1, 1, 1, 8, 8, 8, 8)
+    x64, w64 = x.astype(np.float64), w.astype(np.float64)
+    want = ref.conv2d_forward(x64, w64, b.astype(np.float64), *geom)
+    dout = rng.standard_normal(want.shape).astype(np.float32)
+    want_grads = ref.conv2d_backward(dout.astype(np.float64), x64, w64, *geom)
+    for isa in _core.available_isas():
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            _close(c_conv_forward(x, w, b, geom), want)
+            for g, r in zip(c_conv_backward(dout, x, w, geom), want_grads):
+                _close(g, r)
