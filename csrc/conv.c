@@ -351,12 +351,6 @@ static void correlate_row_n1(n1_state *st, const correlate_ctx *c, int64_t b, in
     memcpy(y, st->tmp, (size_t)v->OW * sizeof(float));
 }
 
-static int64_t bits_set(uint64_t m) {
-    int64_t n = 0;
-    for (; m; m &= m - 1) n++;
-    return n;
-}
-
 /* Bit u set: kernel row u reads inside x for output row oh (KH <= 64). */
 static uint64_t corr_umask(const view_t *v, int64_t oh) {
     uint64_t m = 0;
@@ -365,6 +359,19 @@ static uint64_t corr_umask(const view_t *v, int64_t oh) {
         if (ih >= 0 && ih < v->H) m |= (uint64_t)1 << u;
     }
     return m;
+}
+
+/* Runs block k and the same block one output row further (out + row_step) with corr_block_pair:
+ * the two rows' tap lists xs and xs1 (ntaps <= TAPMAX each) share the weights ws. */
+static void run_block_pair(const conv_ops *o, corr_blk k, int64_t row_step, const float **xs,
+                           const float **xs1, const float **ws, int64_t ntaps) {
+    corr_blk k1 = k;
+    k1.out += row_step;
+    k.ntaps = k1.ntaps = (int)ntaps;
+    k.xs = xs;
+    k1.xs = xs1;
+    k.ws = k1.ws = ws;
+    o->corr_block_pair(&k, &k1);
 }
 
 /* The taps of output pixel (b, oh, ow) over kernel columns [lo, hi), kernel rows ascending,
@@ -478,25 +485,20 @@ static void correlate_rows(void *arg, int64_t begin, int64_t end) {
             if (ow2 - ow >= 4 || G == 1) { /* blocks of pixels along the row, row by row */
                 /* short blocks two rows at a time (the group's rows read the same kernel rows,
                  * so the same weights): corr_block_pair */
-                const int pairs = ow2 - ow <= c->o->pair_max && N % c->o->vl == 0 &&
-                                  bits_set(mask) * (hi - lo) <= TAPMAX &&
-                                  v->KH <= 64;
+                const int pairs = ow2 - ow <= c->o->pair_max && N % c->o->vl == 0;
                 for (int64_t r = 0; r < G; r++) {
                     corr_blk k = {NULL, NULL, 0, 0, v->SW * M, M, N,
                                   c->y + ((b * v->OH + oh + r) * v->OW + ow) * N, N, ow2 - ow,
                                   c->bias};
                     if (pairs && r + 1 < G) {
                         const float *xs1[TAPMAX];
-                        corr_blk k1 = k;
-                        k1.out += v->OW * N;
-                        k.ntaps = k1.ntaps = (int)corr_tap_list(c, b, oh + r, ow, lo, hi, 0, xs, ws);
-                        corr_tap_list(c, b, oh + r + 1, ow, lo, hi, 0, xs1, ws);
-                        k.xs = xs;
-                        k1.xs = xs1;
-                        k.ws = k1.ws = ws;
-                        c->o->corr_block_pair(&k, &k1);
-                        r++;
-                        continue;
+                        int64_t n0 = corr_tap_list(c, b, oh + r, ow, lo, hi, 0, xs, ws);
+                        if (n0 <= TAPMAX) { /* one segment: the same taps for both rows */
+                            corr_tap_list(c, b, oh + r + 1, ow, lo, hi, 0, xs1, ws);
+                            run_block_pair(c->o, k, v->OW * N, xs, xs1, ws, n0);
+                            r++;
+                            continue;
+                        }
                     }
                     corr_taps(c, &k, b, oh + r, ow, lo, hi, xs, ws);
                 }
@@ -717,13 +719,7 @@ static void gather_rows(void *arg, int64_t begin, int64_t end) {
                             int64_t n0 = gather_tap_list(c, b, ih + g, iw, f, l, 0, xs, ws);
                             if (n0 <= TAPMAX) { /* one segment: the same taps for both rows */
                                 gather_tap_list(c, b, ih + g + 1, iw, f, l, 0, xs1, ws);
-                                corr_blk k1 = k;
-                                k1.out += v->W * M;
-                                k.ntaps = k1.ntaps = (int)n0;
-                                k.xs = xs;
-                                k1.xs = xs1;
-                                k.ws = k1.ws = ws;
-                                c->o->corr_block_pair(&k, &k1);
+                                run_block_pair(c->o, k, v->W * M, xs, xs1, ws, n0);
                                 g++;
                                 continue;
                             }

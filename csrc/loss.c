@@ -280,7 +280,8 @@ static void sigmoid_grad(SIG_FN_ARGS) {
 #define BCE_BLOCK 8192 /* terms computed at once (stack buffer, 32 KB) */
 #define BCE_ROWS 4     /* rows summed side by side */
 
-/* Rows [r0, r1) of BCE or BCE_LOGITS: the same values and double sums, in the same order, as row_value. */
+/* Rows [r0, r1) of BCE or BCE_LOGITS with C > 1 (one column: bce_chunks_c1): the same values
+ * and double sums, in the same order, as row_value. */
 static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
     const int64_t C = c->cols;
     float t[BCE_BLOCK];
@@ -290,15 +291,6 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
         for (int64_t rb = r0; rb < r1; rb += per) {
             int64_t re = rb + per < r1 ? rb + per : r1;
             bce_terms(t, c->y_true + rb * C, c->y_pred + rb * C, (re - rb) * C, c->kind);
-            if (C == 1) {
-                /* (float)((0.0 + (double)t) / 1.0) is t, except that -0 becomes +0: t + 0.0f */
-                for (int64_t r = rb; r < re; r++) {
-                    float v = t[r - rb] + 0.0f;
-                    c->values[r] = v;
-                    part += (double)v;
-                }
-                continue;
-            }
             /* BCE_ROWS rows at a time: independent double chains (one row alone is a chain of
              * C dependent adds, latency-bound); each row still adds j ascending from 0.0 */
             int64_t r = rb;
@@ -342,7 +334,8 @@ static double bce_rows(loss_ctx *c, int64_t r0, int64_t r1) {
 
 /* Chunks [k0, k1) of BCE or BCE_LOGITS with one column (an image's per-pixel loss): the terms of
  * many chunks at once, then each chunk's double sum in row order, BCE_SUMS chunks side by side
- * (one chunk alone is a chain of AENN_CHUNK dependent adds). The values and sums of bce_rows. */
+ * (one chunk alone is a chain of AENN_CHUNK dependent adds). The values and sums of row_value:
+ * (float)((0.0 + (double)t) / 1.0) is t, except that -0 becomes +0, so a value is t + 0.0f. */
 static void bce_chunks_c1(loss_ctx *c, int64_t k0, int64_t k1) {
     float t[BCE_BLOCK];
     const int64_t per = BCE_BLOCK / AENN_CHUNK; /* chunks per block of terms */
@@ -350,7 +343,7 @@ static void bce_chunks_c1(loss_ctx *c, int64_t k0, int64_t k1) {
         const int64_t ke = kb + per < k1 ? kb + per : k1;
         const int64_t r0 = kb * AENN_CHUNK, r1 = ke * AENN_CHUNK < c->rows ? ke * AENN_CHUNK : c->rows;
         bce_terms(t, c->y_true + r0, c->y_pred + r0, r1 - r0, c->kind);
-        for (int64_t r = r0; r < r1; r++) { /* (float)((0.0 + (double)t) / 1.0): t + 0.0f */
+        for (int64_t r = r0; r < r1; r++) {
             t[r - r0] += 0.0f;
             c->values[r] = t[r - r0];
         }

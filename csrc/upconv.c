@@ -176,7 +176,7 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
     const int64_t vl = aenn_conv_vector_floats(), nvec = (W + vl - 1) / vl, ostride = Wbuf;
     float buf[UP1_BUF];      /* slot s = ih & 3: xt[m][1 + j] = x[b, ih, j, m], pads 0 */
     float tmp[8 * (UP1_BUF / 4)];
-    int32_t mask[5][UP1_BUF / 4]; /* [b' * 2 + t]: lane j reads column j + t - 1 + b'; [4]: none */
+    int32_t mask[4][UP1_BUF / 4]; /* [b' * 2 + t]: lane j reads column j + t - 1 + b' */
     int64_t tag[4] = {-1, -1, -1, -1};
     memset(buf, 0, (size_t)(4 * C * Wbuf) * sizeof(float));
     for (int bt = 0; bt < 4; bt++)
@@ -184,7 +184,6 @@ static void up1_rows(void *vctx, int64_t begin, int64_t end) {
             int64_t iw = j + (bt & 1) - 1 + (bt >> 1);
             mask[bt][j] = (j >= W || (iw >= 0 && iw < W)) ? -1 : 0;
         }
-    memset(mask[4], 0, sizeof mask[4]);
     for (int64_t item = begin; item < end; item++) {
         const int64_t b = item / pairs, i = (item % pairs) * 2;
         const float *row[4]; /* low-res rows i-1 .. i+2, NULL outside */
