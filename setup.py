@@ -31,7 +31,6 @@ else:
     link_args += [f for f in extra if f.startswith("-fsanitize")]
 
 
-
 class ParallelBuildExt(build_ext):
     """Compiles the extension's C files on all cores (one compiler process per file; setuptools
     alone runs them one after another). conv.c, with its four per-ISA kernel instances, takes
