@@ -16,7 +16,8 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 sources = sorted(glob.glob("csrc/*.c")) + sorted(glob.glob("csrc/py/*.c"))
-sources.sort(key=lambda path: path != os.path.join("csrc", "conv.c"))  # the longest first
+# the convolution kernels (conv_kernels.inc once per ISA) take most of a build: start them first
+sources.sort(key=lambda path: not os.path.basename(path).startswith("conv_kernels_"))
 
 if sys.platform == "win32":
     compile_args = ["/O2", "/fp:precise"]
@@ -33,8 +34,8 @@ else:
 
 class ParallelBuildExt(build_ext):
     """Compiles the extension's C files on all cores (one compiler process per file; setuptools
-    alone runs them one after another). conv.c, with its four per-ISA kernel instances, takes
-    most of a build: it is listed first so that the other files compile beside it."""
+    alone runs them one after another). The three conv_kernels_<isa>.c files take most of a
+    build: they are listed first so that the other files compile beside them."""
 
     def build_extension(self, ext):
         compile_one_by_one = self.compiler.compile

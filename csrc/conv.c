@@ -36,6 +36,7 @@
  */
 #include "conv.h"
 #include "conv_internal.h"
+#include "conv_ops.h"
 
 #include <math.h>
 #include <string.h>
@@ -78,194 +79,18 @@ static void swap_last_axes(float *wt, const float *w, int64_t taps, int64_t M, i
     }
 }
 
-/* ---- the per-ISA inner kernels ---------------------------------------------------------- */
-
-/* A block of P output pixels that read the same list of taps. Pixel p of the block writes
- * out + p*out_step (N channels) and reads, for tap j, xs[j] + p*x_step (M channels) against
- * the (M, N) weight matrix ws[j]. */
-typedef struct {
-    const float *const *xs;
-    const float *const *ws;
-    int ntaps;
-    int accumulate;        /* 1: start from the values in out (a later segment of taps) */
-    int64_t x_step, M, N;
-    float *out;
-    int64_t out_step, P;
-    const float *bias;     /* N floats or NULL (used when !accumulate) */
-} corr_blk;
-
-typedef struct {
-    void (*corr_block)(const corr_blk *k);
-    /* two blocks with the same weights at once (conv_kernels.inc: corr_block_pair) */
-    void (*corr_block_pair)(const corr_blk *k0, const corr_blk *k1);
-    void (*wgrad_run)(float *p, const float *const *x0s, const float *const *dy0s,
-                      const int64_t *counts, int64_t nseg, int64_t xs, int64_t ds, int64_t M,
-                      int64_t N);
-    void (*corr_n1)(float *tmp, int64_t nvec, const float *const *xt, int64_t nu, int64_t M,
-                    int64_t Wbuf, int64_t KW, int64_t DW, const float *const *wr, float bias,
-                    const int32_t *valid);
-    void (*corr_n1_2rows)(float *tmp, float *tmp2, int64_t nvec, const float *const *xt,
-                          const float *const *xt2, int64_t nu, int64_t M, int64_t Wbuf,
-                          int64_t KW, int64_t DW, const float *const *wr, float bias,
-                          const int32_t *valid);
-    void (*wgrad_m1)(float *p, const float *x, const float *dy, const int64_t *lo,
-                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
-                     int64_t N);
-    void (*wgrad_m1_chunk)(float *p, const float *const *xr, const float *const *dyr,
-                           int64_t nrows, int64_t KH, const int64_t *lo, const int64_t *hi,
-                           int64_t SW, int64_t DW, int64_t PL, int64_t N);
-    void (*wgrad_n1)(float *p, const float *x, const float *dy, const int64_t *lo,
-                     const int64_t *hi, int64_t KW, int64_t SW, int64_t DW, int64_t PL,
-                     int64_t M);
-    void (*row_m1)(float *out, int64_t OWn, int64_t N, const float *const *src,
-                   const float *const *wts, int64_t nu, int64_t KW, int64_t S, int64_t TD,
-                   int64_t C0, int64_t Win, const float *bias);
-    void (*row_m1_2rows)(float *out0, float *out1, int64_t OWn, int64_t N,
-                         const float *const *src, const float *w, int64_t KH, int64_t KW,
-                         int64_t C0, int64_t Win, const float *bias);
-    void (*transpose_row)(float *dst, const float *x, int64_t W, int64_t M, int64_t PL,
-                          int64_t Wbuf);
-    void (*upconv_n1_x8)(float *out, int64_t ostride, int64_t nvec, const float *const *rows,
-                         const int *ok, const float *weff, const int32_t *const *cm, int64_t M,
-                         int64_t Wbuf, float bias);
-    void (*upconv_n1_wgrad_row)(float *part, const float *const *xr, const float *const *dyr,
-                                int64_t W, int64_t M);
-    void (*upconv_n1_dx_row)(float *out, int64_t OWn, int64_t N, const float *const (*src)[2],
-                             const float *const (*wts)[2], const int64_t *nu, const int64_t *C0,
-                             int64_t Win);
-    int vl;       /* floats per vector */
-    int pair_max; /* corr_block_pair takes blocks of at most this many pixels */
-    int64_t wg_bytes; /* wgrad: bytes of dy and x rows per pass over the taps (0: a chunk) */
-} conv_ops;
-
-#if defined(__GNUC__) || defined(__clang__)
-#define ISA generic
-#define VL 4
-#define REGS 12
-#define CK_P1 12
-#define CK_P2 6
-#define CK_P4 3
-#define CK_PAIRMAX 6
-#define CK_L1_WEIGHTS 0
-#define CK_WG_NV4 1
-#define CK_WG_BYTES 0
-#include "conv_kernels.inc"
-#undef ISA
-#undef VL
-#undef REGS
-#undef CK_P1
-#undef CK_P2
-#undef CK_P4
-#undef CK_PAIRMAX
-#undef CK_L1_WEIGHTS
-#undef CK_WG_NV4
-#undef CK_WG_BYTES
-#else
-#define ISA generic
-#define VL 1
-#define REGS 12
-#define CK_P1 12
-#define CK_P2 6
-#define CK_P4 3
-#define CK_PAIRMAX 6
-#define CK_L1_WEIGHTS 0
-#define CK_WG_NV4 1
-#define CK_WG_BYTES 0
-#include "conv_kernels.inc"
-#undef ISA
-#undef VL
-#undef REGS
-#undef CK_P1
-#undef CK_P2
-#undef CK_P4
-#undef CK_PAIRMAX
-#undef CK_L1_WEIGHTS
-#undef CK_WG_NV4
-#undef CK_WG_BYTES
-#endif
-
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__)
-#define AENN_CONV_X86 1
-#include <immintrin.h>
-#if defined(__clang__)
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#else
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#endif
-#define ISA avx2
-#define VL 8
-#define REGS 12
-#define CK_P1 12
-#define CK_P2 6
-#define CK_P4 3
-#define CK_PAIRMAX 6
-/* 16 ymm registers: a 3-pixel x 4-vector tile (12 accumulators + 4 weights + 1 broadcast)
- * does not fit, so GCC reloads a weight vector per fma; 6 x 2 does. Measured on the convnet's
- * 13x13 32->64 layer (Zen 3, 1 thread): forward 11.0 -> 8.2 ms with 2-vector groups (its 9 taps
- * x 32 x 16 weights are 18 KB, within L1); the backward-data (64 -> 32, 36 KB per 2-vector group)
- * stays fastest with 4-vector groups; the weight gradient 14.4 -> 10.4 ms with 6 x 2 tiles and
- * 32 KB row blocks. AVX-512 (32 registers, 48 KB L1 on Zen 4/5) keeps the plain choice. */
-#define CK_L1_WEIGHTS 24576
-#define CK_WG_NV4 0
-#define CK_WG_BYTES 32768
-#include "conv_kernels.inc"
-#undef ISA
-#undef VL
-#undef REGS
-#undef CK_P1
-#undef CK_P2
-#undef CK_P4
-#undef CK_PAIRMAX
-#undef CK_L1_WEIGHTS
-#undef CK_WG_NV4
-#undef CK_WG_BYTES
-#if defined(__clang__)
-#pragma clang attribute pop
-#pragma clang attribute push(__attribute__((target("avx2,avx512f,fma"))), apply_to = function)
-#else
-#pragma GCC pop_options
-#pragma GCC push_options
-#pragma GCC target("avx2,avx512f,fma")
-#endif
-#define ISA avx512
-#define VL 16
-#define REGS 24
-#define CK_P1 24
-#define CK_P2 12
-#define CK_P4 6
-#define CK_PAIRMAX 8
-#define CK_L1_WEIGHTS 0
-#define CK_WG_NV4 1
-#define CK_WG_BYTES 0
-#include "conv_kernels.inc"
-#undef ISA
-#undef VL
-#undef REGS
-#undef CK_P1
-#undef CK_P2
-#undef CK_P4
-#undef CK_PAIRMAX
-#undef CK_L1_WEIGHTS
-#undef CK_WG_NV4
-#undef CK_WG_BYTES
-#if defined(__clang__)
-#pragma clang attribute pop
-#else
-#pragma GCC pop_options
-#endif
-#endif
+/* ---- the per-ISA inner kernels: conv_ops.h, conv_kernels.inc, conv_kernels_<isa>.c -- */
 
 /* The function table of the ISA in force (cpu.h). */
 static const conv_ops *ops(void) {
-#ifdef AENN_CONV_X86
+#if AENN_CONV_HAS_X86_OPS
     switch (aenn_isa()) {
-    case AENN_ISA_AVX512: return &ops_avx512;
-    case AENN_ISA_AVX2: return &ops_avx2;
+    case AENN_ISA_AVX512: return &aenn_conv_ops_avx512;
+    case AENN_ISA_AVX2: return &aenn_conv_ops_avx2;
     default: break;
     }
 #endif
-    return &ops_generic;
+    return &aenn_conv_ops_generic;
 }
 
 /* 1: use the one-input/one-output-channel paths (conv.h: aenn_conv_set_special_paths). */
