@@ -38,7 +38,6 @@
 #include "conv_internal.h"
 #include "conv_ops.h"
 
-#include <math.h>
 #include <string.h>
 
 #include "cpu.h"
