@@ -148,6 +148,31 @@ def test_special_paths_same_bits_as_general(restore_core, fn, cases):
                 _assert_same_bits(fn(case), want, f"{case} isa={isa} threads={threads}")
 
 
+@pytest.mark.parametrize("transpose,c,w", [(False, 16, 28), (False, 32, 33), (False, 17, 9),
+                                           (True, 32, 28), (True, 16, 33), (True, 17, 9)])
+def test_one_channel_border_taps_are_skipped_not_added(restore_core, transpose, c, w):
+    """The pixel-lane paths (one output channel; one dx channel of a transposed conv) read the
+    zero columns around a row in their border lanes and must drop those terms, as the general
+    path does, not add fma(+0, w, acc). With x = -0, bias = -0 and weights > 0 every term is -0
+    and every output stays -0; an added +0 would turn the border outputs into +0."""
+    h = 5
+    x = np.full((2, h, w, c), -0.0, np.float32)
+    bias = np.full(1, -0.0, np.float32)
+    rng = np.random.default_rng(c + w)
+    k = rng.uniform(0.5, 1.5, (3, 3, 1, c) if transpose else (3, 3, c, 1)).astype(np.float32)
+    for isa in ISAS:
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            if transpose:
+                out = tc.c_transpose_forward(x, k, bias, (1, 1, 1, 1, 1, 1), h, w)
+            else:
+                out = tc.c_conv_forward(x, k, bias, (1, 1, 1, 1, 1, 1, 1, 1))
+            assert out.shape == (2, h, w, 1)
+            assert np.all(out == 0) and np.all(np.signbit(out)), (
+                f"isa={isa} threads={threads}: +0 at {np.argwhere(~np.signbit(out))[:4].tolist()}")
+
+
 @pytest.mark.parametrize("case", DENOISER + CASES[len(DENOISER):len(DENOISER) + 10]
                          + CASES[len(DENOISER) + 30:len(DENOISER) + 40])
 def test_special_paths_match_reference(case):
