@@ -738,12 +738,20 @@ typedef struct {
     int64_t size, chunks;
 } combine_ctx;
 
+/* Per element: s = 0, then s += part of chunk 0, 1, 2, ... Blocks of 64 elements keep 64
+ * independent sums and add one chunk's contiguous row at a time (vector adds), where one
+ * element at a time would wait on each add's latency. */
 static AENN_ALWAYS_INLINE void combine_range_body(void *arg, int64_t begin, int64_t end) {
     const combine_ctx *c = arg;
-    for (int64_t i = begin; i < end; i++) {
-        float s = 0.0f;
-        for (int64_t k = 0; k < c->chunks; k++) s += c->part[k * c->size + i];
-        c->dst[i] = s;
+    float s[64];
+    for (int64_t i0 = begin; i0 < end; i0 += 64) {
+        const int64_t n = end - i0 < 64 ? end - i0 : 64;
+        for (int64_t i = 0; i < n; i++) s[i] = 0.0f;
+        for (int64_t k = 0; k < c->chunks; k++) {
+            const float *p = c->part + k * c->size + i0;
+            for (int64_t i = 0; i < n; i++) s[i] += p[i];
+        }
+        memcpy(c->dst + i0, s, (size_t)n * sizeof(float));
     }
 }
 AENN_ISA_BUILDS(combine_range)

@@ -354,6 +354,28 @@ def test_bias_gradient_sums_in_documented_order(restore_core, B, H, W, C, OC):
             assert db.tobytes() == want.tobytes(), (isa, threads)
 
 
+@pytest.mark.parametrize("C,OC", [(1, 1), (1, 3), (2, 1), (2, 3)])
+def test_weight_gradient_adds_chunk_partials_in_chunk_order(restore_core, C, OC):
+    """dweight = ((0 + partial of chunk 0) + partial of chunk 1) + ..., a chunk being AENN_CHUNK
+    (b, oh) rows. A 1x1 conv over images of CHUNK rows of one pixel makes image k chunk k; with
+    dout = 1 and x = 1e8, -1e8, 1 in the three images (one pixel each, channel 0) the partials are
+    exactly 1e8, -1e8, 1, and only the chunk order gives 1: from the last chunk back the 1 is lost
+    in -1e8. Special paths (one channel in or out) and the general one, every ISA, 1 and 2 threads."""
+    ch = _core.CHUNK
+    x = np.zeros((3, ch, 1, C), np.float32)
+    x[0, 5, 0, 0], x[1, 9, 0, 0], x[2, 0, 0, 0] = 1e8, -1e8, 1.0
+    dout = np.ones((3, ch, 1, OC), np.float32)
+    w = np.ones((1, 1, C, OC), np.float32)
+    for isa in _core.available_isas():
+        _core.set_isa(isa)
+        for threads in (1, 2):
+            _core.set_num_threads(threads)
+            dw = c_conv_backward(dout, x, w, (1, 1, 1, 1, 0, 0, 0, 0), need_dinp=False)[1]
+            assert np.all(dw[0, 0, 0] == 1.0), (isa, threads, dw[0, 0, 0])
+            if C > 1:
+                assert np.all(dw[0, 0, 1:] == 0.0), (isa, threads)
+
+
 def test_more_taps_than_one_kernel_call_takes(restore_core):
     """A 17x17 kernel: the middle pixels read 289 taps, more than the 256 one tile call takes, so
     forward and backward-data run them in segments that add to the first one's outputs."""
