@@ -141,8 +141,8 @@ static void sum_parts(void *vctx, int64_t begin, int64_t end) {
 
 /* ---- one output channel: the four parity rows of two low-res rows in one pass -----------
  * The parity convolutions of a one-output-channel pair go through conv.c's one-output-channel
- * path (corr_n1): pixels in vector lanes, one fma chain per output vector, at most two chains
- * at a time -- latency-bound with only 2x2 taps of C channels per chain. Here the eight rows
+ * path (corr_n1): pixels in vector lanes, one fma chain per output vector, each parity conv
+ * loading its own input vectors and weights. Here the eight rows
  * (2 low-res rows i, i+1 x 4 parities) that read low-res rows i-1..i+2 run as eight chains in
  * lockstep (aenn_conv_upconv_n1_x8), each with corr_n1's operations: bias, then taps (u, t)
  * ascending, channels ascending, the taps outside the input skipped (masked lanes, or a whole
